@@ -1,0 +1,192 @@
+/* Start-up of the boot CPU: console, boot information, ACPI, memory, page
+ * tables, per-CPU state, timekeeping, the other CPUs, then "hv: ready". */
+#include "hv/bootinfo.h"
+#include "hv/cmdline.h"
+#include "hv/console.h"
+#include "hv/log.h"
+#include "hv/panic.h"
+#include "hv/percpu.h"
+#include "hv/selftest.h"
+#include "hv/shutdown.h"
+#include "hv/smp.h"
+#include "hv/string.h"
+#include "hv/trap.h"
+#include "drivers/acpi.h"
+#include "drivers/acpi_dump.h"
+#include "drivers/i8259.h"
+#include "drivers/lapic.h"
+#include "drivers/tsc.h"
+#include "drivers/uart16550.h"
+#include "drivers/vga_text.h"
+#include "mm/heap.h"
+#include "mm/paging.h"
+#include "mm/pmm.h"
+
+#ifndef HV_VERSION
+#define HV_VERSION "unknown"
+#endif
+
+#define VGA_TEXT_PHYS 0xB8000
+#define MAX_RESERVED (BOOTINFO_MAX_MODULES + 8)
+
+extern char __image_start[], __image_end[];
+void call_on_stack(void *arg, void (*fn)(void *), uint64_t stack_top);
+
+/* The boot CPU's area until the heap exists (its IST stacks live in .bss). */
+static struct percpu bsp_early;
+static uint8_t bsp_early_ist[IST_COUNT][CPU_IST_STACK_SIZE] __aligned(16);
+
+static struct boot_info boot;
+static struct acpi_info acpi;
+static struct hv_options opt;
+
+static void setup_console(void)
+{
+	if (opt.console_none) {
+		console_set_serial(false);
+	} else if (!uart_init(opt.console_port, opt.console_baud)) {
+		uart_init(COM1_PORT, 115200);
+		pr_warn("console: no UART at port 0x%x, staying on COM1", opt.console_port);
+	}
+	/* Mirror to the text screen when the loader left one (or said nothing,
+	 * which on a BIOS machine means text mode). */
+	if (boot.fb.type == FB_EGA_TEXT || boot.fb.type == FB_NONE) {
+		uint64_t addr = boot.fb.type == FB_EGA_TEXT && boot.fb.addr ? boot.fb.addr : VGA_TEXT_PHYS;
+		vga_text_init(addr, boot.fb.width, boot.fb.height);
+		console_set_vga(true);
+	}
+}
+
+static void setup_acpi(void)
+{
+	uint64_t rsdp = 0;
+	if (!boot.rsdp_len)
+		rsdp = acpi_find_rsdp(phys_map);
+	if (!boot.rsdp_len && !rsdp) {
+		pr_err("acpi: no RSDP found; running on the boot CPU alone");
+		return;
+	}
+	if (acpi_parse(phys_map, rsdp, boot.rsdp_len ? boot.rsdp : NULL, boot.rsdp_len, &acpi) < 0) {
+		pr_err("acpi: tables unusable; running on the boot CPU alone");
+		return;
+	}
+	if (!acpi.have_madt)
+		pr_err("acpi: no usable MADT; running on the boot CPU alone");
+	pr_info("acpi: %u tables, %u cpus in MADT, %u ioapics, pm timer port 0x%llx",
+		acpi.tables_found, acpi.cpu_count, acpi.ioapic_count,
+		(unsigned long long)acpi.pm_timer.address);
+	if (opt.acpidump)
+		acpi_dump(phys_map, &acpi, boot.rsdp_len ? boot.rsdp : NULL, boot.rsdp_len);
+}
+
+static void setup_memory(void)
+{
+	struct mem_range reserved[MAX_RESERVED + BOOTINFO_MAX_RESERVED];
+	uint32_t n = 0;
+
+	reserved[n++] = (struct mem_range){(uint64_t)__image_start,
+					   (uint64_t)__image_end - (uint64_t)__image_start, MEM_RESERVED};
+	for (uint32_t i = 0; i < boot.reserved_count; i++)
+		reserved[n++] = boot.reserved[i];
+	for (uint32_t i = 0; i < boot.module_count; i++)
+		reserved[n++] = (struct mem_range){boot.modules[i].start,
+						   boot.modules[i].end - boot.modules[i].start, MEM_RESERVED};
+	if (pmm_init(&g_pmm, boot.mmap, boot.mmap_count, reserved, n))
+		fatal("memory map too fragmented for the frame allocator");
+
+	uint32_t ranges = 0;
+	uint64_t usable = bootinfo_usable_bytes(&boot, &ranges);
+	printk(LOG_MARKER, "mem: %llu MiB usable in %u ranges", (unsigned long long)(usable / MiB), ranges);
+	pr_info("mem: %llu MiB free for the hypervisor after image, boot data and modules",
+		(unsigned long long)(g_pmm.free_pages * PAGE_SIZE / MiB));
+
+	int err = paging_init(&boot);
+	if (err)
+		fatal("cannot build the host page tables (error %d)", err);
+}
+
+static void *heap_page_alloc(uint64_t pages)
+{
+	return (void *)pmm_alloc(&g_pmm, pages, PAGE_SIZE, 0);
+}
+
+static void heap_page_free(void *p, uint64_t pages)
+{
+	pmm_free(&g_pmm, (uint64_t)p, pages);
+}
+
+static const struct heap_backend heap_backend = {heap_page_alloc, heap_page_free};
+
+static void __noreturn idle(void)
+{
+	for (;;) {
+		irq_enable();
+		halt();
+	}
+}
+
+/* Runs on the boot CPU's own guarded stack. */
+static void boot_main_late(void *arg)
+{
+	struct percpu *bsp = arg;
+
+	uint64_t pm_port = acpi.have_fadt && acpi.pm_timer.space_id == ACPI_GAS_SYSTEM_IO ?
+				   acpi.pm_timer.address : 0;
+	enum tsc_source src = tsc_init((uint16_t)pm_port, acpi.pm_timer_32bit);
+	pr_info("tsc: %llu.%03llu MHz (%s)", (unsigned long long)(tsc_hz() / 1000000),
+		(unsigned long long)(tsc_hz() / 1000 % 1000), tsc_source_name(src));
+
+	uint64_t lapic_base = acpi.lapic_address_override ? acpi.lapic_address_override : acpi.lapic_address;
+	if (lapic_init(!opt.x2apic_off, lapic_base))
+		fatal("CPU has no local APIC");
+	i8259_disable(VEC_LEGACY_PIC_BASE);
+	lapic_init_cpu();
+	bsp->apic_id = lapic_id();
+	bsp->online = 1;
+	pr_info("lapic: %s mode, boot cpu APIC id %u", lapic_is_x2apic() ? "x2APIC" : "xAPIC", bsp->apic_id);
+
+	smp_boot(&acpi, opt.smp_max);
+
+	int failed = opt.selftest ? selftest_run() : 0;
+	printk(LOG_MARKER, "hv: ready");
+	hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK);
+	idle();
+}
+
+void boot_main(uint32_t magic, uint32_t info);
+void boot_main(uint32_t magic, uint32_t info)
+{
+	bsp_early.index = 0;
+	for (int i = 0; i < IST_COUNT; i++)
+		bsp_early.ist_top[i] = (uint64_t)bsp_early_ist[i] + CPU_IST_STACK_SIZE;
+	percpu_install(&bsp_early);
+	gdt_load_cpu(&bsp_early);
+	idt_init();
+	idt_load();
+	uart_init(COM1_PORT, 115200); /* until the command line says otherwise */
+
+	int err = bootinfo_parse(magic, info, phys_map, &boot);
+	if (err)
+		fatal("bad boot information");
+	cmdline_defaults(&opt);
+	cmdline_parse(boot.cmdline, &opt);
+	printk_set_level(opt.loglevel);
+	hv_set_done_action(opt.on_done);
+	setup_console();
+	printk(LOG_MARKER, "hv: %s booted via multiboot%d", HV_VERSION, boot.protocol);
+	if (boot.cmdline[0])
+		pr_info("hv: command line '%s'", boot.cmdline);
+
+	setup_acpi();
+	setup_memory();
+	heap_init(&heap_backend);
+
+	struct percpu *bsp = percpu_alloc(0);
+	if (!bsp)
+		fatal("out of memory for the boot CPU's per-CPU area");
+	percpu_install(bsp);
+	gdt_load_cpu(bsp);
+	g_cpus[0] = bsp;
+	g_cpu_count = 1;
+	call_on_stack(bsp, boot_main_late, bsp->stack_top);
+}

@@ -1,0 +1,9 @@
+/* Built-in self-test (`selftest` on the command line): what only the real
+ * machine (or an emulator) can check. Prints "selftest: N passed, M failed". */
+#ifndef HV_SELFTEST_H
+#define HV_SELFTEST_H
+
+/* Returns the number of failed checks. */
+int selftest_run(void);
+
+#endif
