@@ -10,7 +10,8 @@ CC := $(if $(filter default,$(origin CC)),gcc,$(CC))
 HOSTCC ?= gcc
 LD := ld
 NASM := nasm
-PYTHON ?= python3
+# Debian's interpreter, where python3-pytest installs (not a pyenv one on PATH).
+PYTHON ?= /usr/bin/python3
 B := build
 
 # Unit-test rules name their sources through a second expansion.
@@ -97,6 +98,10 @@ UNIT_BINS := $(UNIT_TESTS:tests/unit/%.c=$(B)/unit/%)
 $(B)/unit/%: tests/unit/%.c tests/unit/%.srcs tests/unit/test_log.c $$(shell cat tests/unit/%.srcs 2>/dev/null) | deps
 	@mkdir -p $(dir $@)
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< tests/unit/test_log.c $(shell cat tests/unit/$*.srcs) -lcmocka
+
+# Every header may matter to a test; test_string includes hv/string.c itself.
+$(UNIT_BINS): $(wildcard include/hv/*.h hv/*.h mm/*.h drivers/*.h tests/unit/*.h)
+$(B)/unit/test_string: hv/string.c
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

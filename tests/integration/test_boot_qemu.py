@@ -1,0 +1,103 @@
+"""Boot the ISO in QEMU (TCG) and check the stable console markers."""
+import re
+
+import pytest
+
+from emu import EXIT_FAILED, EXIT_OK, qemu_status, run_qemu
+
+MARKERS = [
+    r"hv: \S+ booted via multiboot2",
+    r"mem: \d+ MiB usable in \d+ ranges",
+    r"smp: \d+ of \d+ CPUs online",
+    r"hv: ready",
+]
+
+
+def assert_markers_in_order(run):
+    pos = 0
+    for pattern in MARKERS:
+        m = re.compile(pattern, re.M).search(run.output, pos)
+        assert m, f"marker {pattern!r} missing or out of order:\n{run.output}"
+        pos = m.end()
+
+
+@pytest.mark.parametrize("cpus", [1, 2, 4])
+def test_every_cpu_comes_online(cpus):
+    run = run_qemu(smp=cpus)
+    assert_markers_in_order(run)
+    run.require(rf"smp: {cpus} of {cpus} CPUs online")
+    assert run.returncode == qemu_status(EXIT_OK)
+
+
+@pytest.mark.parametrize("mem,mib", [("128M", 128), ("1G", 1024), ("6G", 6144)])
+def test_usable_memory_matches_what_qemu_gives(mem, mib):
+    run = run_qemu(mem=mem, smp=2)
+    got = int(run.require(r"mem: (\d+) MiB usable in \d+ ranges").group(1))
+    assert abs(got - mib) <= mib * 0.02, f"{got} MiB usable with -m {mem}"
+    run.require(r"hv: ready")
+
+
+def test_qemu_kernel_boots_through_multiboot1():
+    run = run_qemu(kernel=True, smp=2)
+    run.require(r"hv: \S+ booted via multiboot1")
+    run.require(r"smp: 2 of 2 CPUs online")
+    run.require(r"hv: ready")
+
+
+def test_cpu_without_long_mode_gets_fatal_line():
+    run = run_qemu(kernel=True, cpu="qemu32", timeout=15)
+    run.require(r"^hv: fatal: CPU lacks long mode")
+    assert "hv: ready" not in run.output
+
+
+def test_smp_option_limits_cpus():
+    run = run_qemu("done=exit smp=2", smp=4)
+    run.require(r"smp: 2 of 4 CPUs online \(limited by smp=\)")
+    run.require(r"hv: ready")
+
+
+def test_unknown_option_is_reported_and_boot_continues():
+    run = run_qemu("done=exit bogus=1 smp=zero", smp=2)
+    run.require(r"cmdline: unknown option 'bogus")
+    run.require(r"cmdline: bad value for smp")
+    run.require(r"smp: 2 of 2 CPUs online")
+    run.require(r"hv: ready")
+
+
+def test_loglevel_hides_info_but_never_markers():
+    run = run_qemu("done=exit loglevel=0", smp=2)
+    assert "tsc:" not in run.output
+    assert_markers_in_order(run)
+
+
+def test_console_lines_carry_timestamp_and_cpu():
+    run = run_qemu(smp=2)
+    for line in run.lines():
+        if "hv: ready" in line:
+            assert re.match(r"^\[\s*\d+\.\d{6} cpu0\] hv: ready$", line), line
+            break
+    else:
+        pytest.fail(run.output)
+
+
+def test_selftest_passes_on_four_cpus():
+    run = run_qemu("done=exit selftest", smp=4, mem="512M")
+    run.require(r"selftest: page fault at 0x0 caught")
+    run.require(r"selftest: 3 of 3 other cpus answered IPIs")
+    m = run.require(r"selftest: (\d+) passed, (\d+) failed")
+    assert int(m.group(1)) > 0 and int(m.group(2)) == 0, run.output
+    assert run.returncode == qemu_status(EXIT_OK)
+
+
+def test_xapic_mode_boots_all_cpus():
+    run = run_qemu("done=exit x2apic=off selftest", smp=2)
+    run.require(r"lapic: xAPIC mode")
+    run.require(r"selftest: \d+ passed, 0 failed")
+    assert run.returncode != qemu_status(EXIT_FAILED)
+
+
+def test_acpidump_prints_tables():
+    run = run_qemu("done=exit acpidump", smp=2)
+    for sig in ("RSDP", "APIC", "FACP"):
+        run.require(rf"acpidump: table {sig} at 0x[0-9a-f]+ length \d+")
+    run.require(r"acpidump: end")

@@ -1,0 +1,130 @@
+"""Boot the hypervisor in QEMU (TCG) or Bochs and capture its serial console.
+
+Shared by the integration tests (tests/integration) and the benchmarks
+(tests/bench). Every run is bounded by a timeout; the hypervisor is booted
+with `done=exit` so the emulator ends as soon as `hv: ready` (or a fatal
+error) is printed.
+"""
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build")
+HV_ELF = os.path.join(BUILD, "hv.elf")
+ISO_CACHE = os.path.join(BUILD, "test-isos")
+TOOLS = os.path.dirname(os.path.abspath(__file__))
+
+# QEMU's isa-debug-exit reports (code << 1) | 1; codes from hv/shutdown.h.
+EXIT_OK, EXIT_FAILED, EXIT_FATAL, EXIT_PANIC = 0x10, 0x11, 0x12, 0x13
+
+
+def qemu_status(code):
+    return (code << 1) | 1
+
+
+@dataclass
+class Run:
+    output: str
+    returncode: int
+    timed_out: bool
+    seconds: float
+    ticks: int = 0  # Bochs: instruction count at shutdown
+
+    def lines(self):
+        return self.output.splitlines()
+
+    def search(self, pattern):
+        return re.search(pattern, self.output, re.M)
+
+    def require(self, pattern):
+        m = self.search(pattern)
+        assert m, f"no line matching {pattern!r} in console output:\n{self.output}"
+        return m
+
+
+def iso_for(cmdline, elf=HV_ELF):
+    """A GRUB ISO booting `elf` with `cmdline`, cached by content."""
+    os.makedirs(ISO_CACHE, exist_ok=True)
+    h = hashlib.sha256()
+    with open(elf, "rb") as f:
+        h.update(f.read())
+    h.update(cmdline.encode())
+    with open(os.path.join(TOOLS, "grub.cfg.in"), "rb") as f:
+        h.update(f.read())
+    iso = os.path.join(ISO_CACHE, h.hexdigest()[:16] + ".iso")
+    if not os.path.exists(iso):
+        tmp = iso + ".tmp"
+        subprocess.run([os.path.join(TOOLS, "mkiso.sh"), elf, tmp, cmdline], check=True)
+        os.replace(tmp, iso)
+    return iso
+
+
+def run_qemu(cmdline="done=exit", smp=1, mem="256M", cpu=None, kernel=False,
+             extra=(), timeout=60):
+    """Boots in QEMU TCG from the ISO (or with -kernel for multiboot1)."""
+    args = ["qemu-system-x86_64", "-machine", "accel=tcg", "-m", mem, "-smp", str(smp),
+            "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    if cpu:
+        args += ["-cpu", cpu]
+    if kernel:
+        args += ["-kernel", HV_ELF, "-append", cmdline]
+    else:
+        args += ["-cdrom", iso_for(cmdline)]
+    args += list(extra)
+    return _run(args, timeout)
+
+
+def _run(args, timeout, cwd=None):
+    start = time.monotonic()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         stdin=subprocess.DEVNULL, cwd=cwd)
+    timed_out = False
+    try:
+        out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, _ = p.communicate()
+        timed_out = True
+    text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+    return Run(text, p.returncode, timed_out, time.monotonic() - start)
+
+
+def run_bochs(cmdline="done=exit", cpus=2, megs=256, model="corei7_skylake_x",
+              timeout=300):
+    """Boots the ISO in Bochs; returns the serial output and the tick count."""
+    iso = iso_for(cmdline)
+    with tempfile.TemporaryDirectory() as d:
+        serial = os.path.join(d, "serial.txt")
+        with open(os.path.join(TOOLS, "bochsrc.in")) as f:
+            rc = f.read()
+        for k, v in {"@MEGS@": str(megs), "@CPU_MODEL@": model, "@CPUS@": str(cpus),
+                     "@ISO@": iso, "@SERIAL@": serial,
+                     "@LOG@": os.path.join(d, "bochs.log")}.items():
+            rc = rc.replace(k, v)
+        with open(os.path.join(d, "bochsrc"), "w") as f:
+            f.write(rc)
+        with open(os.path.join(d, "cmds"), "w") as f:
+            f.write("c\n")  # the debugger stops at the first instruction
+        r = _run(["bochs", "-q", "-f", "bochsrc", "-rc", "cmds"], timeout, cwd=d)
+        bochs_out = r.output
+        try:
+            with open(serial, "rb") as f:
+                r.output = f.read().decode("utf-8", "replace").replace("\r\n", "\n")
+        except FileNotFoundError:
+            r.output = ""
+        # "(0).[269735005] [0x...]" : CPU 0's tick count where Bochs stopped
+        m = re.search(r"^\(0\)\.\[(\d+)\]", bochs_out, re.M)
+        r.ticks = int(m.group(1)) if m else 0
+        r.emulator_log = bochs_out
+        return r
+
+
+def have(tool):
+    return shutil.which(tool) is not None
