@@ -147,7 +147,7 @@ static void boot_main_late(void *arg)
 
 	smp_boot(&acpi, opt.smp_max);
 
-	int failed = opt.selftest ? selftest_run() : 0;
+	int failed = opt.selftest ? selftest_run(&boot) : 0;
 	printk(LOG_MARKER, "hv: ready");
 	hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK);
 	idle();

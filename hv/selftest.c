@@ -64,6 +64,29 @@ static void test_stack_guard(void)
 	      "the page below the stack is mapped");
 }
 
+/* Every usable range of the memory map, above 4 GiB too, is reachable:
+ * probe its first and last page. */
+static void test_all_ram_mapped(const struct boot_info *bi)
+{
+	uint32_t bad = 0, ranges = 0;
+	uint64_t v;
+
+	for (uint32_t i = 0; i < bi->mmap_count; i++) {
+		const struct mem_range *r = &bi->mmap[i];
+		uint64_t first = ALIGN_UP(r->base, PAGE_SIZE), end = ALIGN_DOWN(r->base + r->len, PAGE_SIZE);
+		if (r->type != MEM_USABLE || end <= first || first == 0)
+			continue;
+		ranges++;
+		if (probe_read64((const uint64_t *)first, &v) ||
+		    probe_read64((const uint64_t *)(end - sizeof(uint64_t)), &v)) {
+			printk(LOG_ERR, "selftest: RAM 0x%llx-0x%llx is not mapped", (unsigned long long)first,
+			       (unsigned long long)end);
+			bad++;
+		}
+	}
+	check(ranges > 0 && bad == 0, "all RAM mapped", "some usable RAM is not mapped");
+}
+
 static void test_heap(void)
 {
 	uint8_t *a = kmalloc(100), *b = kmalloc(10000);
@@ -146,7 +169,7 @@ static void test_clock_monotonic(void)
 	check(b > a && b - a >= 1000000, "monotonic clock", "clock did not advance by 1 ms");
 }
 
-int selftest_run(void)
+int selftest_run(const struct boot_info *bi)
 {
 	uint64_t flags = irq_save();
 
@@ -157,6 +180,7 @@ int selftest_run(void)
 	test_page_fault_caught();
 	test_text_is_read_only();
 	test_stack_guard();
+	test_all_ram_mapped(bi);
 	test_heap();
 	test_clock_monotonic();
 	test_ipis_and_timers();

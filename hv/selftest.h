@@ -3,7 +3,9 @@
 #ifndef HV_SELFTEST_H
 #define HV_SELFTEST_H
 
+#include "hv/bootinfo.h"
+
 /* Returns the number of failed checks. */
-int selftest_run(void);
+int selftest_run(const struct boot_info *bi);
 
 #endif

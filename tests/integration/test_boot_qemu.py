@@ -31,7 +31,9 @@ def test_every_cpu_comes_online(cpus):
 
 @pytest.mark.parametrize("mem,mib", [("128M", 128), ("1G", 1024), ("6G", 6144)])
 def test_usable_memory_matches_what_qemu_gives(mem, mib):
-    run = run_qemu(mem=mem, smp=2)
+    # the self-test probes every usable range: RAM above 4 GiB must be mapped
+    run = run_qemu("done=exit selftest", mem=mem, smp=2)
+    run.require(r"selftest: all RAM mapped: ok")
     got = int(run.require(r"mem: (\d+) MiB usable in \d+ ranges").group(1))
     assert abs(got - mib) <= mib * 0.02, f"{got} MiB usable with -m {mem}"
     run.require(r"hv: ready")
