@@ -23,7 +23,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 DEB_PACKAGES := nasm gcc clang lld binutils make grub-pc-bin grub-common \
 	grub-efi-amd64-bin xorriso mtools qemu-system-x86 bochs bochsbios \
 	vgabios libcmocka-dev pkg-config python3 python3-pytest python3-pexpect \
-	libclang-rt-14-dev
+	libclang-rt-14-dev ovmf
 
 KERNEL_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-80387 \

@@ -27,6 +27,8 @@
 #endif
 
 #define VGA_TEXT_PHYS 0xB8000
+#define BDA_CRTC_BASE_PHYS 0x463 /* BIOS data area: I/O base of the video CRTC */
+#define CRTC_COLOR_BASE 0x3D4
 #define MAX_RESERVED (BOOTINFO_MAX_MODULES + 8)
 
 extern char __image_start[], __image_end[];
@@ -48,9 +50,12 @@ static void setup_console(void)
 		uart_init(COM1_PORT, 115200);
 		pr_warn("console: no UART at port 0x%x, staying on COM1", opt.console_port);
 	}
-	/* Mirror to the text screen when the loader left one (or said nothing,
-	 * which on a BIOS machine means text mode). */
-	if (boot.fb.type == FB_EGA_TEXT || boot.fb.type == FB_NONE) {
+	/* Mirror to the text screen when the loader left one, or said nothing
+	 * on a BIOS machine with a colour text adapter (the BIOS data area
+	 * names its CRTC; UEFI machines leave it 0 and have no text screen). */
+	const uint16_t *crtc = phys_map(BDA_CRTC_BASE_PHYS, sizeof(uint16_t));
+	bool bios_text = crtc && *crtc == CRTC_COLOR_BASE;
+	if (boot.fb.type == FB_EGA_TEXT || (boot.fb.type == FB_NONE && bios_text)) {
 		uint64_t addr = boot.fb.type == FB_EGA_TEXT && boot.fb.addr ? boot.fb.addr : VGA_TEXT_PHYS;
 		vga_text_init(addr, boot.fb.width, boot.fb.height);
 		console_set_vga(true);

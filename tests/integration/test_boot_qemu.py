@@ -3,7 +3,9 @@ import re
 
 import pytest
 
-from emu import EXIT_FAILED, EXIT_OK, qemu_status, run_qemu
+import os
+
+from emu import EXIT_FAILED, EXIT_OK, OVMF_CODE, qemu_status, run_qemu
 
 MARKERS = [
     r"hv: \S+ booted via multiboot2",
@@ -103,3 +105,19 @@ def test_acpidump_prints_tables():
     for sig in ("RSDP", "APIC", "FACP"):
         run.require(rf"acpidump: table {sig} at 0x[0-9a-f]+ length \d+")
     run.require(r"acpidump: end")
+
+
+@pytest.mark.skipif(not os.path.exists(OVMF_CODE), reason="ovmf not installed")
+def test_uefi_boot_through_grub_efi():
+    run = run_qemu("done=exit selftest", smp=2, mem="512M", machine="q35", uefi=True,
+                   timeout=120)
+    run.require(r"hv: \S+ booted via multiboot2")
+    run.require(r"smp: 2 of 2 CPUs online")
+    run.require(r"selftest: \d+ passed, 0 failed")
+    run.require(r"hv: ready")
+
+
+def test_disabled_madt_cpus_are_not_started():
+    # -smp 2,maxcpus=4: the MADT lists 4 CPUs, 2 of them not enabled
+    run = run_qemu(smp="2,maxcpus=4")
+    run.require(r"smp: 2 of 2 CPUs online")

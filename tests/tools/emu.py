@@ -65,10 +65,15 @@ def iso_for(cmdline, elf=HV_ELF):
     return iso
 
 
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS.fd"
+
+
 def run_qemu(cmdline="done=exit", smp=1, mem="256M", cpu=None, kernel=False,
-             extra=(), timeout=60):
-    """Boots in QEMU TCG from the ISO (or with -kernel for multiboot1)."""
-    args = ["qemu-system-x86_64", "-machine", "accel=tcg", "-m", mem, "-smp", str(smp),
+             extra=(), timeout=60, machine="pc", uefi=False):
+    """Boots in QEMU TCG from the ISO (or with -kernel for multiboot1);
+    uefi=True boots the ISO's UEFI image through OVMF."""
+    args = ["qemu-system-x86_64", "-machine", f"{machine},accel=tcg", "-m", mem, "-smp", str(smp),
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if cpu:
@@ -78,7 +83,14 @@ def run_qemu(cmdline="done=exit", smp=1, mem="256M", cpu=None, kernel=False,
     else:
         args += ["-cdrom", iso_for(cmdline)]
     args += list(extra)
-    return _run(args, timeout)
+    if not uefi:
+        return _run(args, timeout)
+    with tempfile.TemporaryDirectory() as d:
+        vars_copy = os.path.join(d, "vars.fd")  # OVMF writes its variables
+        shutil.copy(OVMF_VARS, vars_copy)
+        args += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                 "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+        return _run(args, timeout)
 
 
 def _run(args, timeout, cwd=None):
