@@ -27,7 +27,8 @@ DEB_PACKAGES := nasm gcc clang lld binutils make grub-pc-bin grub-common \
 
 KERNEL_CFLAGS := -std=c11 -ffreestanding -fno-builtin -nostdlib -fno-stack-protector \
 	-fno-pic -fno-pie -mno-red-zone -mno-mmx -mno-sse -mno-sse2 -mno-80387 \
-	-mcmodel=small -fno-omit-frame-pointer -fno-common -O2 -g \
+	-mcmodel=small -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer \
+	-fno-optimize-sibling-calls -fno-common -O2 -g \
 	-Wall -Wextra -Werror -Wno-unused-parameter -Wmissing-prototypes -Wstrict-prototypes \
 	-Iinclude -I. -DHV_VERSION=\"$(VERSION)\"
 ifeq ($(findstring clang,$(CC)),)
@@ -57,11 +58,11 @@ deps:
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-$(B)/%.o: %.c | deps
+$(B)/%.o: %.c Makefile | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/%.o: %.asm | deps
+$(B)/%.o: %.asm Makefile | deps
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -Iboot/ -MD $(@:.o=.d) -o $@ $<
 

@@ -216,6 +216,19 @@ static bool opt_done(struct hv_options *opt, struct slice val)
 	return true;
 }
 
+static bool opt_crashtest(struct hv_options *opt, struct slice val)
+{
+	if (slice_eq(val, "pagefault"))
+		opt->crashtest = CRASHTEST_PAGEFAULT;
+	else if (slice_eq(val, "panic"))
+		opt->crashtest = CRASHTEST_PANIC;
+	else if (slice_eq(val, "ap"))
+		opt->crashtest = CRASHTEST_AP;
+	else
+		return false;
+	return true;
+}
+
 static bool opt_selftest(struct hv_options *opt, struct slice val)
 {
 	opt->selftest = true;
@@ -238,6 +251,7 @@ static const struct option {
 	{ "smp", false, opt_smp },
 	{ "x2apic", false, opt_x2apic },
 	{ "done", false, opt_done },
+	{ "crashtest", false, opt_crashtest },
 	{ "selftest", true, opt_selftest },
 	{ "acpidump", true, opt_acpidump },
 };

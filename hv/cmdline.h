@@ -16,12 +16,21 @@ struct hv_options {
 	bool acpidump;          /* hex-dump the ACPI tables at boot */
 	bool x2apic_off;        /* x2apic=off: stay in xAPIC mode */
 	int on_done;            /* enum done_action: what to do after "hv: ready" */
+	int crashtest;          /* enum crashtest: deliberately break after start-up */
 	uint32_t bad_options;   /* how many options were rejected */
 };
 
 enum done_action {
 	DONE_HALT = 0,  /* idle forever (default) */
 	DONE_EXIT = 1,  /* done=exit: leave the emulator (Bochs 0x8900, QEMU isa-debug-exit), else halt */
+};
+
+/* crashtest=...: exercises the fatal paths on a real machine (and in tests). */
+enum crashtest {
+	CRASHTEST_NONE = 0,
+	CRASHTEST_PAGEFAULT = 1, /* boot CPU writes to an unmapped address */
+	CRASHTEST_PANIC = 2,     /* boot CPU calls panic() */
+	CRASHTEST_AP = 3,        /* the last CPU faults inside an IPI handler */
 };
 
 void cmdline_defaults(struct hv_options *opt);

@@ -3,6 +3,7 @@
 #include "hv/bootinfo.h"
 #include "hv/cmdline.h"
 #include "hv/console.h"
+#include "hv/crashtest.h"
 #include "hv/log.h"
 #include "hv/panic.h"
 #include "hv/percpu.h"
@@ -154,6 +155,8 @@ static void boot_main_late(void *arg)
 
 	int failed = opt.selftest ? selftest_run(&boot) : 0;
 	printk(LOG_MARKER, "hv: ready");
+	if (opt.crashtest)
+		crashtest_run(opt.crashtest);
 	hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK);
 	idle();
 }

@@ -29,6 +29,7 @@ struct trap_frame {
 #define VEC_LAPIC_TIMER 0xF0
 #define VEC_IPI_PING 0xF1
 #define VEC_IPI_PONG 0xF2
+#define VEC_CRASHTEST 0xF3
 #define VEC_LAPIC_ERROR 0xFE
 #define VEC_SPURIOUS 0xFF
 

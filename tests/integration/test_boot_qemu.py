@@ -5,7 +5,7 @@ import pytest
 
 import os
 
-from emu import EXIT_FAILED, EXIT_OK, OVMF_CODE, qemu_status, run_qemu
+from emu import EXIT_FAILED, EXIT_OK, EXIT_PANIC, OVMF_CODE, qemu_status, run_qemu
 
 MARKERS = [
     r"hv: \S+ booted via multiboot2",
@@ -121,3 +121,34 @@ def test_disabled_madt_cpus_are_not_started():
     # -smp 2,maxcpus=4: the MADT lists 4 CPUs, 2 of them not enabled
     run = run_qemu(smp="2,maxcpus=4")
     run.require(r"smp: 2 of 2 CPUs online")
+
+
+def assert_panic_report(run, faulting_cpu, cpus):
+    run.require(rf"hv: panic: .* on cpu{faulting_cpu} at rip [0-9a-f]{{16}}")
+    for reg in ("rax", "rsi", "r8 ", "r12", "rip", "cr0"):
+        run.require(rf"hv: panic:  {reg}=[0-9a-f]+")
+    run.require(r"hv: panic:   #1 [0-9a-f]{16}")  # at least one caller in the backtrace
+    for cpu in range(cpus):
+        if cpu != faulting_cpu:
+            run.require(rf"hv: panic: cpu{cpu} stopped at rip")
+    run.require(rf"hv: panic: cpu{faulting_cpu} stopped the machine \({cpus - 1} other cpus stopped\)")
+    assert run.returncode == qemu_status(EXIT_PANIC)
+
+
+def test_page_fault_dumps_registers_and_stops_every_cpu():
+    run = run_qemu("done=exit crashtest=pagefault", smp=4)
+    run.require(r"hv: panic: #PF page fault")
+    run.require(r"hv: panic:  page fault address 0000000000000010 \(not-present write\)")
+    assert_panic_report(run, 0, 4)
+
+
+def test_fault_on_another_cpu_stops_the_boot_cpu_too():
+    run = run_qemu("done=exit crashtest=ap", smp=2)
+    assert_panic_report(run, 1, 2)
+
+
+def test_software_panic_names_its_reason():
+    run = run_qemu("done=exit crashtest=panic", smp=2)
+    run.require(r"hv: panic: crashtest: deliberate panic \(cpu0\)")
+    run.require(r"hv: panic: cpu1 stopped at rip")
+    assert run.returncode == qemu_status(EXIT_PANIC)

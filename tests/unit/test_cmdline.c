@@ -254,6 +254,21 @@ static void test_done_exit_and_halt(void **state)
 	assert_int_equal(opt.on_done, DONE_HALT);
 }
 
+static void test_crashtest_selects_the_fatal_path(void **state)
+{
+	(void)state;
+	parse("", 0);
+	assert_int_equal(opt.crashtest, CRASHTEST_NONE);
+	parse("crashtest=pagefault", 0);
+	assert_int_equal(opt.crashtest, CRASHTEST_PAGEFAULT);
+	parse("crashtest=panic", 0);
+	assert_int_equal(opt.crashtest, CRASHTEST_PANIC);
+	parse("crashtest=ap", 0);
+	assert_int_equal(opt.crashtest, CRASHTEST_AP);
+	parse("crashtest=everything", 1);
+	assert_true(test_log_contains("cmdline: bad value for crashtest: 'everything'"));
+}
+
 static void test_missing_value_is_reported(void **state)
 {
 	(void)state;
@@ -399,6 +414,7 @@ int main(void)
 		T(test_flag_with_value_is_rejected),
 		T(test_x2apic_off_and_on),
 		T(test_done_exit_and_halt),
+		T(test_crashtest_selects_the_fatal_path),
 		T(test_missing_value_is_reported),
 		T(test_unknown_options_are_reported_and_others_apply),
 		T(test_options_are_case_sensitive),
