@@ -20,6 +20,9 @@ _start32:
         mov esp, boot_stack_top
         mov [boot_magic], eax
         mov [boot_info], ebx
+        rdtsc                           ; start-up cost is measured from here
+        mov [boot_tsc], eax
+        mov [boot_tsc + 4], edx
 
         ; CPUID exists when EFLAGS.ID can be toggled (SDM 1 s3.4.3)
         pushfd
@@ -175,7 +178,8 @@ global boot_stack_bottom, boot_stack_top
 boot_stack_bottom:
                 resb BOOT_STACK_SIZE
 boot_stack_top:
-global boot_cpu_has_nx
+global boot_cpu_has_nx, boot_tsc
+boot_tsc:       resq 1
 boot_magic:     resd 1
 boot_info:      resd 1
 boot_cpu_has_nx: resd 1

@@ -144,6 +144,7 @@ static bool wait_online(struct percpu *c, uint64_t us)
 	return true;
 }
 
+/* SIPIs an AP that was INITed already; true once it reports in. */
 static bool start_ap(struct percpu *c, uint32_t apic_id)
 {
 	struct trampoline_data *td = (struct trampoline_data *)(tramp_page + PAGE_SIZE);
@@ -154,9 +155,6 @@ static bool start_ap(struct percpu *c, uint32_t apic_id)
 	td->entry = (uint64_t)ap_main;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 
-	lapic_send_init(apic_id);
-	lapic_ipi_wait_idle();
-	udelay(INIT_DEASSERT_WAIT_US);
 	for (int sipi = 0; sipi < 2; sipi++) {
 		lapic_send_startup(apic_id, vector);
 		lapic_ipi_wait_idle();
@@ -167,6 +165,24 @@ static bool start_ap(struct percpu *c, uint32_t apic_id)
 	lapic_send_init(apic_id);
 	lapic_ipi_wait_idle();
 	return false;
+}
+
+/* The APs to start: enabled MADT entries other than ourselves, up to limit. */
+static uint32_t pick_targets(const struct acpi_info *acpi, uint32_t bsp_id, uint32_t limit,
+			     uint32_t *ids)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; acpi->have_madt && i < acpi->cpu_count && n + 1 < limit; i++) {
+		const struct acpi_cpu *cpu = &acpi->cpus[i];
+		if (!cpu->enabled || cpu->apic_id == bsp_id)
+			continue;
+		if (cpu->apic_id > 0xFF && !lapic_is_x2apic()) {
+			pr_warn("smp: cpu with APIC id %u needs x2APIC mode, skipped", cpu->apic_id);
+			continue;
+		}
+		ids[n++] = cpu->apic_id;
+	}
+	return n;
 }
 
 uint32_t smp_boot(const struct acpi_info *acpi, uint32_t max_cpus)
@@ -186,21 +202,25 @@ uint32_t smp_boot(const struct acpi_info *acpi, uint32_t max_cpus)
 		pr_err("smp: no memory below 1 MiB for the AP trampoline; running on one CPU");
 		limit = 1;
 	}
-	for (uint32_t i = 0; acpi->have_madt && i < acpi->cpu_count && g_cpu_count < limit; i++) {
-		const struct acpi_cpu *cpu = &acpi->cpus[i];
-		if (!cpu->enabled || cpu->apic_id == bsp_id)
-			continue;
-		if (cpu->apic_id > 0xFF && !lapic_is_x2apic()) {
-			pr_warn("smp: cpu with APIC id %u needs x2APIC mode, skipped", cpu->apic_id);
-			continue;
-		}
+	static uint32_t ids[HV_MAX_CPUS];
+	uint32_t n = pick_targets(acpi, bsp_id, limit, ids);
+
+	/* INIT every AP, then one wait for all (SDM 3A 9.4.4.1 asks 10 ms after
+	 * INIT; doing it once keeps start-up time flat in the CPU count). */
+	for (uint32_t i = 0; i < n; i++) {
+		lapic_send_init(ids[i]);
+		lapic_ipi_wait_idle();
+	}
+	if (n)
+		udelay(INIT_DEASSERT_WAIT_US);
+	for (uint32_t i = 0; i < n; i++) {
 		struct percpu *c = percpu_alloc(g_cpu_count);
 		if (!c) {
 			pr_err("smp: out of memory for cpu%u", g_cpu_count);
 			break;
 		}
-		if (!start_ap(c, cpu->apic_id)) {
-			pr_err("smp: cpu with APIC id %u did not answer, skipped", cpu->apic_id);
+		if (!start_ap(c, ids[i])) {
+			pr_err("smp: cpu with APIC id %u did not answer, skipped", ids[i]);
 			continue; /* its area stays allocated: the AP might still touch it */
 		}
 		g_cpus[g_cpu_count++] = c;
