@@ -152,3 +152,11 @@ def test_software_panic_names_its_reason():
     run.require(r"hv: panic: crashtest: deliberate panic \(cpu0\)")
     run.require(r"hv: panic: cpu1 stopped at rip")
     assert run.returncode == qemu_status(EXIT_PANIC)
+
+
+def test_console_option_moves_output_to_com2():
+    # COM1 goes nowhere, COM2 is stdio: the console must follow console=com2
+    run = run_qemu("done=exit console=com2,57600", smp=2, com2=True)
+    run.require(r"hv: \S+ booted via multiboot2")
+    run.require(r"hv: ready")
+    assert run.returncode == qemu_status(EXIT_OK)

@@ -70,11 +70,13 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS.fd"
 
 
 def run_qemu(cmdline="done=exit", smp=1, mem="256M", cpu=None, kernel=False,
-             extra=(), timeout=60, machine="pc", uefi=False):
+             extra=(), timeout=60, machine="pc", uefi=False, com2=False):
     """Boots in QEMU TCG from the ISO (or with -kernel for multiboot1);
-    uefi=True boots the ISO's UEFI image through OVMF."""
+    uefi=True boots the ISO's UEFI image through OVMF; com2=True captures COM2
+    instead of COM1."""
+    serial = ["-serial", "null", "-serial", "stdio"] if com2 else ["-serial", "stdio"]
     args = ["qemu-system-x86_64", "-machine", f"{machine},accel=tcg", "-m", mem, "-smp", str(smp),
-            "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-display", "none", *serial, "-monitor", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if cpu:
         args += ["-cpu", cpu]
