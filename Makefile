@@ -46,7 +46,10 @@ KERNEL_OBJ := $(KERNEL_C:%.c=$(B)/%.o) $(KERNEL_ASM:%.asm=$(B)/%.o)
 
 .PHONY: all iso run test unit fuzz integration bench clean deps format
 
-all: $(B)/hv.elf
+all: $(B)/hv.elf guests
+
+# Guest programs (guest/guest.mk defines `guests` and build/guest/<name>.elf).
+include guest/guest.mk
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \

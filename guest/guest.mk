@@ -1,0 +1,3 @@
+# Guest programs: placeholder until the guest build lands.
+.PHONY: guests
+guests:
