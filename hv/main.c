@@ -10,6 +10,7 @@
 #include "hv/selftest.h"
 #include "hv/shutdown.h"
 #include "hv/smp.h"
+#include "hv/smp_call.h"
 #include "hv/string.h"
 #include "hv/trap.h"
 #include "drivers/acpi.h"
@@ -22,6 +23,7 @@
 #include "mm/heap.h"
 #include "mm/paging.h"
 #include "mm/pmm.h"
+#include "vmx/vmx.h"
 
 #ifndef HV_VERSION
 #define HV_VERSION "unknown"
@@ -152,7 +154,9 @@ static void boot_main_late(void *arg)
 	bsp->online = 1;
 	pr_info("lapic: %s mode, boot cpu APIC id %u", lapic_is_x2apic() ? "x2APIC" : "xAPIC", bsp->apic_id);
 
+	smp_call_init();
 	smp_boot(&acpi, opt.smp_max);
+	vmx_init_all();
 
 	/* Under Bochs with clock sync=none the TSC counts instructions: this is
 	 * the deterministic start-up cost that `make bench` reports. */

@@ -3,6 +3,7 @@
 #include "hv/errno.h"
 #include "hv/log.h"
 #include "hv/percpu.h"
+#include "hv/smp_call.h"
 #include "hv/string.h"
 #include "hv/trap.h"
 #include "drivers/lapic.h"
@@ -127,10 +128,7 @@ static void __noreturn ap_main(struct percpu *c)
 	lapic_init_cpu();
 	c->apic_id = lapic_id();
 	__atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
-	for (;;) {
-		irq_enable();
-		halt();
-	}
+	cpu_idle_loop();
 }
 
 static bool wait_online(struct percpu *c, uint64_t us)

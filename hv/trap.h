@@ -30,6 +30,7 @@ struct trap_frame {
 #define VEC_IPI_PING 0xF1
 #define VEC_IPI_PONG 0xF2
 #define VEC_CRASHTEST 0xF3
+#define VEC_WAKE 0xF4 /* work for an idle CPU (hv/smp_call.c) */
 #define VEC_LAPIC_ERROR 0xFE
 #define VEC_SPURIOUS 0xFF
 

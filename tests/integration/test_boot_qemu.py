@@ -160,3 +160,11 @@ def test_console_option_moves_output_to_com2():
     run.require(r"hv: \S+ booted via multiboot2")
     run.require(r"hv: ready")
     assert run.returncode == qemu_status(EXIT_OK)
+
+
+def test_cpu_without_vmx_says_so_and_stops_cleanly():
+    run = run_qemu(smp=2)
+    run.require(r"vmx: unavailable: CPU has no VMX \(CPUID.1:ECX\[5\]=0\)")
+    assert "panic" not in run.output
+    run.require(r"hv: ready")
+    assert run.returncode == qemu_status(EXIT_OK)
