@@ -41,7 +41,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 	--no-warn-rwx-segments -T linker.ld
 
 KERNEL_C := $(sort $(wildcard hv/*.c mm/*.c drivers/*.c vmx/*.c))
-KERNEL_ASM := $(sort $(wildcard boot/*.asm))
+KERNEL_ASM := $(sort $(wildcard boot/*.asm vmx/*.asm))
 KERNEL_OBJ := $(KERNEL_C:%.c=$(B)/%.o) $(KERNEL_ASM:%.asm=$(B)/%.o)
 
 .PHONY: all iso run test unit fuzz integration bench clean deps format
@@ -65,7 +65,8 @@ $(B)/%.o: %.c Makefile | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(B)/%.o: %.asm Makefile | deps
+# NASM's -MD leaves out %include'd files: name them here.
+$(B)/%.o: %.asm Makefile boot/x86.inc | deps
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -Iboot/ -MD $(@:.o=.d) -o $@ $<
 
@@ -113,7 +114,7 @@ unit: $(UNIT_BINS)
 fuzz: | deps
 	@if [ -f tests/fuzz/fuzz.mk ]; then $(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz-smoke; fi
 
-integration: $(B)/hv.iso | deps
+integration: $(B)/hv.iso guests | deps
 	$(PYTHON) -m pytest -q tests/integration
 
 test: | deps

@@ -1,0 +1,104 @@
+/* The benchmark guest: the cost of one round trip through each kind of
+ * exit, in TSC ticks (instructions under Bochs with `clock: sync=none`).
+ * Each operation runs `iters=N` times (default 10000) in the same loop as
+ * an empty baseline; the line printed is the per-iteration difference:
+ *   bench empty_loop <ticks>     the baseline itself
+ *   bench <op> <ticks>           average per <op>, minus the baseline
+ * `nohc` skips the VMCALL (plain qemu: #UD). Under plain qemu `out 0xE9`
+ * is ignored and 0xFEBF0000 is unassigned memory or a PCI BAR: harmless
+ * reads, so the guest still runs there. */
+#include <stdbool.h>
+
+#include "cmdline.h"
+#include "div64.h"
+#include "guest.h"
+#include "hypercall.h"
+#include "printf.h"
+#include "x86.h"
+
+const char guest_name[] = "bench";
+
+#define DEFAULT_ITERS 10000
+#define DEBUG_PORT 0xE9 /* handled outside the core (docs/guest-abi.md) */
+#define TEST_MMIO 0xFEBF0000U /* the VMM layer's test MMIO page */
+/* The byte written to the debug port: NUL, so a console that prints
+ * what arrives there shows nothing for 10000 writes. */
+#define DEBUG_PORT_BYTE 0
+
+/* Each operation is a separate function called through a pointer, the
+ * baseline too, so the call and loop cost cancels out exactly. */
+typedef void (*op_fn)(void);
+
+__attribute__((noinline)) static void op_empty(void) { __asm__ volatile(""); }
+__attribute__((noinline)) static void op_cpuid(void) { cpuid(0, 0); }
+__attribute__((noinline)) static void op_vmcall(void) { hypercall0(HC_NOP); }
+__attribute__((noinline)) static void op_rdmsr(void) { rdmsr(MSR_IA32_APIC_BASE); }
+__attribute__((noinline)) static void op_pio_out(void) { outb(DEBUG_PORT, DEBUG_PORT_BYTE); }
+__attribute__((noinline)) static void op_mmio_read(void) { (void)*(volatile uint32_t *)TEST_MMIO; }
+
+struct bench_op {
+	const char *name;
+	op_fn fn;
+	bool is_hypercall;
+};
+
+static const struct bench_op ops[] = {
+	{ "cpuid", op_cpuid, false },
+	{ "vmcall", op_vmcall, true },
+	{ "rdmsr_apic_base", op_rdmsr, false },
+	{ "pio_out_vmm", op_pio_out, false },
+	{ "mmio_read_vmm", op_mmio_read, false },
+};
+
+/* LFENCE orders RDTSC after everything before it (SDM 2B RDTSC), and the
+ * second LFENCE keeps later instructions from starting early. Neither
+ * CPUID (a VM exit of its own under VMX) nor RDTSCP (#UD in a guest unless
+ * the VMM enables it) is needed for that. */
+static inline uint64_t tsc_fenced(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+__attribute__((noinline)) static uint64_t measure(op_fn fn, uint32_t iters)
+{
+	uint64_t start;
+
+	fn(); /* warm up: first-touch costs (TLB, EPT) are not the round trip */
+	start = tsc_fenced();
+	for (uint32_t i = 0; i < iters; i++)
+		fn();
+	return tsc_fenced() - start;
+}
+
+/* (total - baseline) / iters, rounded toward zero; noise may make it < 0. */
+static int64_t per_iteration(uint64_t total, uint64_t baseline, uint32_t iters)
+{
+	if (total >= baseline)
+		return (int64_t)udiv64(total - baseline, iters, 0);
+	return -(int64_t)udiv64(baseline - total, iters, 0);
+}
+
+int guest_main(void)
+{
+	uint32_t iters = DEFAULT_ITERS;
+	bool nohc = cmdline_has("nohc");
+	uint64_t baseline;
+
+	if (!cmdline_uint("iters", &iters) || iters == 0)
+		iters = DEFAULT_ITERS;
+	printf("bench: %u iterations per operation\n", iters);
+	baseline = measure(op_empty, iters);
+	printf("bench empty_loop %llu\n", udiv64(baseline, iters, 0));
+	for (unsigned int i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (ops[i].is_hypercall && nohc) {
+			printf("bench %s skipped (nohc)\n", ops[i].name);
+			continue;
+		}
+		printf("bench %s %lld\n", ops[i].name, per_iteration(measure(ops[i].fn, iters), baseline, iters));
+	}
+	printf("bench: done\n");
+	return 0;
+}
