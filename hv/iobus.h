@@ -1,0 +1,47 @@
+/* I/O buses (KVM's kvm_io_bus): port I/O and MMIO ranges that in-core
+ * devices register; an access nobody claims is for the VMM layer. */
+#ifndef HV_IOBUS_H
+#define HV_IOBUS_H
+
+#include "hv/compiler.h"
+
+#define IOBUS_MAX_DEVICES 32
+
+struct io_device;
+
+/* A device knows its registers, not who calls it. `addr` is the port or
+ * guest-physical address, `len` 1, 2, 4 or 8. Return 0, or a negative errno
+ * for an access the device refuses (the caller then treats it as
+ * unclaimed). */
+struct io_device_ops {
+	int (*read)(struct io_device *dev, uint64_t addr, uint32_t len, uint64_t *val);
+	int (*write)(struct io_device *dev, uint64_t addr, uint32_t len, uint64_t val);
+};
+
+struct io_device {
+	const struct io_device_ops *ops;
+	void *opaque;
+	const char *name;
+};
+
+struct io_range {
+	uint64_t base, len;
+	struct io_device *dev;
+};
+
+struct io_bus {
+	struct io_range range[IOBUS_MAX_DEVICES]; /* sorted by base, disjoint */
+	uint32_t count;
+};
+
+enum io_bus_kind { IO_BUS_PIO, IO_BUS_MMIO, IO_BUS_COUNT };
+
+/* -EEXIST on overlap, -ENOSPC when full, -EINVAL for an empty range. */
+int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, struct io_device *dev);
+int io_bus_unregister(struct io_bus *bus, struct io_device *dev);
+/* -ENODEV when no device claims the whole access. */
+int io_bus_read(const struct io_bus *bus, uint64_t addr, uint32_t len, uint64_t *val);
+int io_bus_write(const struct io_bus *bus, uint64_t addr, uint32_t len, uint64_t val);
+bool io_bus_claims(const struct io_bus *bus, uint64_t addr, uint32_t len);
+
+#endif

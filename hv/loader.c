@@ -1,0 +1,287 @@
+/* Multiboot v1 (spec 0.6.96) and raw guest loaders. */
+#include "hv/loader.h"
+#include "hv/errno.h"
+#include "hv/format.h"
+#include "hv/string.h"
+
+#define MB1_HEADER_MAGIC 0x1BADB002u
+#define MB1_BOOT_MAGIC 0x2BADB002u
+#define MB1_SEARCH_LIMIT 8192
+#define MB1_FLAG_AOUT_KLUDGE (1u << 16)
+#define MB1_FLAG_VIDEO (1u << 2)
+/* Info flags, spec s3.3 */
+#define MBI_MEM (1u << 0)
+#define MBI_CMDLINE (1u << 2)
+#define MBI_MMAP (1u << 6)
+#define MBI_LOADER_NAME (1u << 9)
+#define LOWER_MEM_KIB 640
+#define LOW_RAM_END 0x9FC00      /* conventional memory a PC reports as usable */
+#define HIGH_RAM_START 0x100000
+
+/* ELF32, System V ABI */
+#define ELF_MAGIC 0x464C457Fu
+#define ELFCLASS32 1
+#define EM_386 3
+#define PT_LOAD 1
+
+#define CR0_PE 0x1ULL
+#define CR0_ET 0x10ULL
+#define CR0_PG 0x80000000ULL
+#define CR0_NE 0x20ULL
+#define CR4_PAE 0x20ULL
+#define EFER_LME 0x100ULL
+#define EFER_LMA 0x400ULL
+#define RFLAGS_FIXED 0x2ULL
+
+struct mb_info {
+	uint32_t flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
+	uint32_t syms[4];
+	uint32_t mmap_length, mmap_addr, drives_length, drives_addr, config_table, boot_loader_name;
+} __packed;
+
+struct mb_mmap_entry {
+	uint32_t size;
+	uint64_t addr, len;
+	uint32_t type;
+} __packed;
+
+static uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return v;
+}
+
+static int fail(char *err, size_t errlen, const char *msg, uint64_t a, uint64_t b)
+{
+	hv_snprintf(err, errlen, msg, (unsigned long long)a, (unsigned long long)b);
+	return -EINVAL;
+}
+
+static struct segment seg(uint16_t sel, uint64_t base, uint32_t limit, uint16_t attrib)
+{
+	return (struct segment){.base = base, .limit = limit, .selector = sel, .attrib = attrib};
+}
+
+void boot_state_reset(struct boot_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	uint16_t data = SEG_TYPE_DATA_RW_ACCESSED | SEG_S | SEG_P;
+	st->regs.rflags = RFLAGS_FIXED;
+	st->regs.rip = 0xFFF0;
+	st->sregs.cs = seg(0xF000, 0xFFFF0000, 0xFFFF, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P);
+	st->sregs.ds = st->sregs.es = st->sregs.fs = st->sregs.gs = st->sregs.ss = seg(0, 0, 0xFFFF, data);
+	st->sregs.tr = seg(0, 0, 0xFFFF, SEG_TYPE_TSS_BUSY_32 | SEG_P);
+	st->sregs.ldt = seg(0, 0, 0xFFFF, SEG_TYPE_LDT | SEG_P);
+	st->sregs.gdt.limit = st->sregs.idt.limit = 0xFFFF;
+	st->sregs.cr0 = CR0_ET | CR0_NE;
+	st->regs.gpr[GPR_RDX] = 0x600; /* processor signature family 6 (SDM table 10-1) */
+}
+
+/* Flat 32-bit protected mode, paging off: what multiboot promises. */
+static void flat32(struct boot_state *st, uint64_t entry)
+{
+	uint16_t code = SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P | SEG_DB | SEG_G;
+	uint16_t data = SEG_TYPE_DATA_RW_ACCESSED | SEG_S | SEG_P | SEG_DB | SEG_G;
+	boot_state_reset(st);
+	st->sregs.cs = seg(0x10, 0, 0xFFFFFFFF, code);
+	st->sregs.ds = st->sregs.es = st->sregs.fs = st->sregs.gs = st->sregs.ss =
+		seg(0x18, 0, 0xFFFFFFFF, data);
+	st->sregs.cr0 = CR0_PE | CR0_ET | CR0_NE;
+	st->regs.rip = entry;
+	st->regs.gpr[GPR_RDX] = 0;
+}
+
+static bool fits(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	return gpa + len >= gpa && gpa + len <= mem->ram_size;
+}
+
+static int write_info(const struct guest_mem *mem, const char *image_name, const char *cmdline)
+{
+	struct mb_info info = {0};
+	struct mb_mmap_entry mmap[2] = {
+		{sizeof(struct mb_mmap_entry) - 4, 0, LOW_RAM_END, 1},
+		{sizeof(struct mb_mmap_entry) - 4, HIGH_RAM_START, mem->ram_size - HIGH_RAM_START, 1},
+	};
+	char line[MB_AREA_END - MB_CMDLINE_GPA];
+	/* As QEMU does: the command line starts with the image's name. */
+	int n = hv_snprintf(line, sizeof(line), "%s%s%s", image_name, cmdline[0] ? " " : "", cmdline);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -E2BIG;
+
+	info.flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP;
+	info.mem_lower = LOWER_MEM_KIB;
+	info.mem_upper = (uint32_t)((mem->ram_size - HIGH_RAM_START) / 1024);
+	info.cmdline = MB_CMDLINE_GPA;
+	info.mmap_addr = MB_MMAP_GPA;
+	info.mmap_length = sizeof(mmap);
+	int err = mem->write(mem->ctx, MB_INFO_GPA, &info, sizeof(info));
+	if (!err)
+		err = mem->write(mem->ctx, MB_MMAP_GPA, mmap, sizeof(mmap));
+	if (!err)
+		err = mem->write(mem->ctx, MB_CMDLINE_GPA, line, (size_t)n + 1);
+	return err;
+}
+
+static int load_elf32(const struct guest_mem *mem, const uint8_t *img, size_t len, uint64_t *entry,
+		      char *err, size_t errlen)
+{
+	if (len < 52 || rd32(img) != ELF_MAGIC || img[4] != ELFCLASS32 || rd16(img + 18) != EM_386)
+		return fail(err, errlen, "not an ELF32 i386 image and no a.out kludge in its multiboot header", 0, 0);
+	uint32_t phoff = rd32(img + 28);
+	uint16_t phentsize = rd16(img + 42), phnum = rd16(img + 44);
+	if (phentsize < 32 || phoff > len || (uint64_t)phnum * phentsize > len - phoff)
+		return fail(err, errlen, "ELF program headers run past the end of the image", 0, 0);
+	uint32_t loaded = 0;
+	for (uint16_t i = 0; i < phnum; i++) {
+		const uint8_t *ph = img + phoff + (size_t)i * phentsize;
+		if (rd32(ph) != PT_LOAD)
+			continue;
+		uint32_t off = rd32(ph + 4), paddr = rd32(ph + 12), filesz = rd32(ph + 16), memsz = rd32(ph + 20);
+		if (filesz > memsz || off > len || filesz > len - off)
+			return fail(err, errlen, "ELF segment %llu is larger in the file than the image", i, 0);
+		if (!fits(mem, paddr, memsz))
+			return fail(err, errlen, "segment at 0x%llx (0x%llx bytes) does not fit in the VM's RAM",
+				    paddr, memsz);
+		if (paddr < MB_AREA_END && paddr + memsz > MB_INFO_GPA)
+			return fail(err, errlen, "segment at 0x%llx overlaps the multiboot info area 0x9000-0x9fff",
+				    paddr, 0);
+		if (mem->write(mem->ctx, paddr, img + off, filesz) ||
+		    mem->zero(mem->ctx, paddr + filesz, memsz - filesz))
+			return fail(err, errlen, "cannot write segment at 0x%llx", paddr, 0);
+		loaded++;
+	}
+	if (!loaded)
+		return fail(err, errlen, "ELF image has no loadable segment", 0, 0);
+	*entry = rd32(img + 24);
+	return 0;
+}
+
+/* The a.out kludge: the header's address fields say where the file goes. */
+static int load_aout(const struct guest_mem *mem, const uint8_t *img, size_t len, size_t hdr_off,
+		     uint64_t *entry, char *err, size_t errlen)
+{
+	const uint8_t *h = img + hdr_off;
+	if (hdr_off + 32 > len)
+		return fail(err, errlen, "multiboot header address fields are truncated", 0, 0);
+	uint32_t header_addr = rd32(h + 12), load_addr = rd32(h + 16), load_end = rd32(h + 20);
+	uint32_t bss_end = rd32(h + 24);
+	if (header_addr < load_addr || header_addr - load_addr > hdr_off)
+		return fail(err, errlen, "multiboot header_addr 0x%llx is below load_addr 0x%llx", header_addr, load_addr);
+	size_t file_off = hdr_off - (header_addr - load_addr);
+	uint64_t size = load_end ? (uint64_t)load_end - load_addr : len - file_off;
+	if (load_end && load_end < load_addr)
+		return fail(err, errlen, "multiboot load_end_addr is below load_addr", 0, 0);
+	if (size > len - file_off)
+		return fail(err, errlen, "multiboot load range (0x%llx bytes) is larger than the image", size, 0);
+	uint64_t end = bss_end > load_addr + size ? bss_end : load_addr + size;
+	if (!fits(mem, load_addr, end - load_addr))
+		return fail(err, errlen, "image at 0x%llx (0x%llx bytes) does not fit in the VM's RAM", load_addr,
+			    end - load_addr);
+	if (mem->write(mem->ctx, load_addr, img + file_off, size) ||
+	    mem->zero(mem->ctx, load_addr + size, end - load_addr - size))
+		return fail(err, errlen, "cannot write the image at 0x%llx", load_addr, 0);
+	*entry = rd32(h + 28);
+	return 0;
+}
+
+int load_multiboot(const struct guest_mem *mem, const uint8_t *image, size_t len,
+		   const char *image_name, const char *cmdline, struct boot_state *st, char *err,
+		   size_t errlen)
+{
+	size_t off;
+	uint32_t flags = 0;
+	bool found = false;
+
+	if (mem->ram_size < 2 * HIGH_RAM_START)
+		return fail(err, errlen, "multiboot guests need at least 2 MiB of RAM", 0, 0);
+	for (off = 0; off + 12 <= len && off < MB1_SEARCH_LIMIT; off += 4) {
+		if (rd32(image + off) != MB1_HEADER_MAGIC)
+			continue;
+		flags = rd32(image + off + 4);
+		if (((uint32_t)MB1_HEADER_MAGIC + flags + rd32(image + off + 8)) == 0) {
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return fail(err, errlen, "not a multiboot image: no valid header in the first 8 KiB", 0, 0);
+	uint64_t entry;
+	int r = flags & MB1_FLAG_AOUT_KLUDGE ? load_aout(mem, image, len, off, &entry, err, errlen)
+					     : load_elf32(mem, image, len, &entry, err, errlen);
+	if (r)
+		return r;
+	if (write_info(mem, image_name, cmdline))
+		return fail(err, errlen, "command line too long for the multiboot info area", 0, 0);
+	flat32(st, entry);
+	st->regs.gpr[GPR_RAX] = MB1_BOOT_MAGIC;
+	st->regs.gpr[GPR_RBX] = MB_INFO_GPA;
+	return 0;
+}
+
+/* Identity map of the first 4 GiB with 2 MiB pages at LONG_MODE_PT_GPA:
+ * PML4, PDPT, four page directories (6 pages, up to 0x10000). */
+static int build_long_mode_tables(const struct guest_mem *mem)
+{
+	uint64_t t[512];
+	uint64_t pml4 = LONG_MODE_PT_GPA, pdpt = pml4 + 0x1000, pd = pdpt + 0x1000;
+
+	memset(t, 0, sizeof(t));
+	t[0] = pdpt | 0x3; /* present, writable */
+	if (mem->write(mem->ctx, pml4, t, sizeof(t)))
+		return -EFAULT;
+	memset(t, 0, sizeof(t));
+	for (int i = 0; i < 4; i++)
+		t[i] = (pd + 0x1000 * (uint64_t)i) | 0x3;
+	if (mem->write(mem->ctx, pdpt, t, sizeof(t)))
+		return -EFAULT;
+	for (int d = 0; d < 4; d++) {
+		for (int i = 0; i < 512; i++)
+			t[i] = ((uint64_t)d << 30) + ((uint64_t)i << 21) + 0x83; /* P, W, 2 MiB */
+		if (mem->write(mem->ctx, pd + 0x1000 * (uint64_t)d, t, sizeof(t)))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+int load_raw(const struct guest_mem *mem, const uint8_t *image, size_t len, enum entry_mode mode,
+	     uint64_t load_addr, uint64_t entry_addr, struct boot_state *st, char *err, size_t errlen)
+{
+	if (!fits(mem, load_addr, len))
+		return fail(err, errlen, "image at 0x%llx (0x%llx bytes) does not fit in the VM's RAM", load_addr, len);
+	if (mem->write(mem->ctx, load_addr, image, len))
+		return fail(err, errlen, "cannot write the image at 0x%llx", load_addr, 0);
+	switch (mode) {
+	case ENTRY_REAL:
+		if (entry_addr > 0xFFFF)
+			return fail(err, errlen, "real-mode entry 0x%llx is beyond CS=0's 64 KiB", entry_addr, 0);
+		boot_state_reset(st);
+		st->sregs.cs = seg(0, 0, 0xFFFF, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P);
+		st->regs.rip = entry_addr;
+		return 0;
+	case ENTRY_PROTECTED:
+		flat32(st, entry_addr);
+		return 0;
+	case ENTRY_LONG: {
+		if (mem->ram_size < 0x10000 || build_long_mode_tables(mem))
+			return fail(err, errlen, "no room for the long-mode page tables at 0x%llx", LONG_MODE_PT_GPA, 0);
+		flat32(st, entry_addr);
+		st->sregs.cs.attrib = SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P | SEG_L | SEG_G;
+		st->sregs.cr0 |= CR0_PG;
+		st->sregs.cr3 = LONG_MODE_PT_GPA;
+		st->sregs.cr4 = CR4_PAE;
+		st->sregs.efer = EFER_LME | EFER_LMA;
+		return 0;
+	}
+	default:
+		return fail(err, errlen, "raw images need entry real, protected or long", 0, 0);
+	}
+}
