@@ -105,7 +105,7 @@ $(B)/unit/%: tests/unit/%.c tests/unit/%.srcs tests/unit/test_log.c $$(shell cat
 	$(HOSTCC) $(HOST_CFLAGS) -o $@ $< tests/unit/test_log.c $(shell cat tests/unit/$*.srcs) -lcmocka
 
 # Every header may matter to a test; test_string includes hv/string.c itself.
-$(UNIT_BINS): $(wildcard include/hv/*.h hv/*.h mm/*.h drivers/*.h tests/unit/*.h)
+$(UNIT_BINS): $(wildcard include/hv/*.h hv/*.h mm/*.h drivers/*.h vmx/*.h tests/unit/*.h)
 $(B)/unit/test_string: hv/string.c
 
 unit: $(UNIT_BINS)

@@ -10,13 +10,14 @@
 #define CONFIG_CPU_LIMIT 64     /* physical CPU indexes are below this */
 #define CONFIG_NAME_MAX 32      /* VM name, NUL included: at most 31 characters */
 #define CONFIG_STR_MAX 256      /* image and cmdline, NUL included */
-#define CONFIG_ERR_MAX 160      /* a good size for config_parse's err buffer */
+#define CONFIG_ERR_MAX 192      /* err buffer that fits every message (file name <= 32) */
 #define CONFIG_MEMORY_MIN MiB
 #define CONFIG_MEMORY_MAX (64 * GiB)
 
 enum entry_mode {
 	ENTRY_MULTIBOOT = 0, /* multiboot v1 ELF32 (or a.out kludge), like qemu -kernel */
-	ENTRY_REAL,          /* raw binary, real mode at CS=0, IP=entry_addr */
+	ENTRY_REAL,          /* raw binary, real mode at CS=0, IP=entry_addr (the parser
+	                      * accepts < 1 MiB; the loader needs < 64 KiB for CS=0) */
 	ENTRY_PROTECTED,     /* raw binary, flat 32-bit, paging off, EIP=entry_addr */
 	ENTRY_LONG,          /* raw binary, 64-bit, identity-mapped first 4 GiB */
 };

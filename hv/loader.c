@@ -260,13 +260,17 @@ int load_raw(const struct guest_mem *mem, const uint8_t *image, size_t len, enum
 	if (mem->write(mem->ctx, load_addr, image, len))
 		return fail(err, errlen, "cannot write the image at 0x%llx", load_addr, 0);
 	switch (mode) {
-	case ENTRY_REAL:
-		if (entry_addr > 0xFFFF)
-			return fail(err, errlen, "real-mode entry 0x%llx is beyond CS=0's 64 KiB", entry_addr, 0);
+	case ENTRY_REAL: {
+		if (entry_addr >= HIGH_RAM_START)
+			return fail(err, errlen, "real-mode entry 0x%llx is not below 1 MiB", entry_addr, 0);
+		/* CS:IP reaching entry_addr: CS on a 64 KiB boundary, so small
+		 * entries start with CS=0 as docs/guest-abi.md promises. */
+		uint16_t cs = (uint16_t)((entry_addr >> 4) & 0xF000);
 		boot_state_reset(st);
-		st->sregs.cs = seg(0, 0, 0xFFFF, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P);
-		st->regs.rip = entry_addr;
+		st->sregs.cs = seg(cs, (uint64_t)cs << 4, 0xFFFF, SEG_TYPE_CODE_RX_ACCESSED | SEG_S | SEG_P);
+		st->regs.rip = entry_addr - ((uint64_t)cs << 4);
 		return 0;
+	}
 	case ENTRY_PROTECTED:
 		flat32(st, entry_addr);
 		return 0;

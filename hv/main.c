@@ -12,6 +12,7 @@
 #include "hv/smp.h"
 #include "hv/smp_call.h"
 #include "hv/string.h"
+#include "hv/vmm.h"
 #include "hv/trap.h"
 #include "drivers/acpi.h"
 #include "drivers/acpi_dump.h"
@@ -156,7 +157,8 @@ static void boot_main_late(void *arg)
 
 	smp_call_init();
 	smp_boot(&acpi, opt.smp_max);
-	vmx_init_all();
+	if (vmx_init_all() == 0)
+		vmx_backend_init();
 
 	/* Under Bochs with clock sync=none the TSC counts instructions: this is
 	 * the deterministic start-up cost that `make bench` reports. */
@@ -165,6 +167,8 @@ static void boot_main_late(void *arg)
 	printk(LOG_MARKER, "hv: ready");
 	if (opt.crashtest)
 		crashtest_run(opt.crashtest);
+	if (vmm_start(&boot, &acpi) > 0)
+		idle(); /* the VMs decide when the machine stops */
 	hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK);
 	idle();
 }

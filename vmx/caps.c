@@ -50,6 +50,9 @@ static const struct field proc_required[] = {
 	{"I/O bitmaps", PROC_USE_IO_BITMAPS},
 	{"MSR bitmaps", PROC_USE_MSR_BITMAPS},
 	{"secondary controls", PROC_ACTIVATE_SECONDARY},
+	/* Without them MOV to CR8 would write the host's own TPR (SDM 3C 26.3). */
+	{"CR8-load exiting", PROC_CR8_LOAD_EXITING},
+	{"CR8-store exiting", PROC_CR8_STORE_EXITING},
 };
 static const struct field proc2_required[] = {
 	{"EPT", PROC2_ENABLE_EPT},
@@ -76,7 +79,8 @@ static int build_controls(const struct vmx_msrs *m, struct vmx_config *c, const 
 	err = adjust(&c->pin, pin_required, ARRAY_SIZE(pin_required),
 		     PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER, pin, missing);
 	if (!err)
-		err = adjust(&c->proc, proc_required, ARRAY_SIZE(proc_required), 0, proc, missing);
+		err = adjust(&c->proc, proc_required, ARRAY_SIZE(proc_required), PROC_USE_TSC_OFFSETTING,
+			     proc, missing);
 	if (!err)
 		err = adjust(&c->proc2, proc2_required, ARRAY_SIZE(proc2_required),
 			     PROC2_ENABLE_VPID | PROC2_ENABLE_RDTSCP | PROC2_ENABLE_INVPCID |

@@ -93,7 +93,11 @@ static int cpu_on(void *unused)
 	if (err)
 		return err;
 	write_cr0((read_cr0() | g_vmx.cr0_fixed0) & g_vmx.cr0_fixed1);
-	write_cr4((read_cr4() | g_vmx.cr4_fixed0 | CR4_VMXE) & g_vmx.cr4_fixed1);
+	uint64_t cr4 = read_cr4() | g_vmx.cr4_fixed0 | CR4_VMXE;
+	/* XSETBV on a guest's behalf needs OSXSAVE in the host's CR4. */
+	if (cpuid(1, 0).ecx & CPUID1_ECX_XSAVE)
+		cr4 |= CR4_OSXSAVE;
+	write_cr4(cr4 & g_vmx.cr4_fixed1);
 	uint64_t region = vmxon_region[cpu];
 	*(volatile uint32_t *)region = g_vmx.revision_id;
 	if (vmxon(region)) {

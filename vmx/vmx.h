@@ -14,5 +14,7 @@ int vmx_init_all(void);
 /* VMXOFF on every CPU where it is on. */
 void vmx_exit_all(void);
 bool vmx_available(void);
+/* Installs the VMX backend (hv/arch.h) once VMX is on everywhere. */
+int vmx_backend_init(void);
 
 #endif

@@ -17,6 +17,7 @@
 #define CR4_PGE (1ULL << 7)
 #define CR4_OSFXSR (1ULL << 9)
 #define CR4_VMXE (1ULL << 13)
+#define CR4_OSXSAVE (1ULL << 18)
 /* RFLAGS */
 #define RFLAGS_IF (1ULL << 9)
 
@@ -35,6 +36,7 @@
 /* CPUID feature bits */
 #define CPUID1_ECX_VMX (1U << 5)
 #define CPUID1_ECX_X2APIC (1U << 21)
+#define CPUID1_ECX_XSAVE (1U << 26)
 #define CPUID1_ECX_TSC_DEADLINE (1U << 24)
 #define CPUID1_ECX_HYPERVISOR (1U << 31)
 #define CPUID1_EDX_APIC (1U << 9)

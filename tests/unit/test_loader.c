@@ -201,12 +201,16 @@ static void test_raw_long_mode_builds_identity_tables(void **s)
 	assert_int_equal(e & ~0x1FFFFFULL, 0x40200000);
 }
 
-static void test_real_mode_entry_beyond_64k_is_refused(void **s)
+static void test_real_mode_entry_above_64k_uses_a_segment(void **s)
 {
 	uint8_t img[16] = {0};
 	struct boot_state st;
 	char err[160];
-	assert_int_equal(load_raw(&mem, img, sizeof(img), ENTRY_REAL, 0x20000, 0x20000, &st, err, sizeof(err)), -EINVAL);
+	assert_int_equal(load_raw(&mem, img, sizeof(img), ENTRY_REAL, 0x20000, 0x21234, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.sregs.cs.selector, 0x2000);
+	assert_int_equal(st.sregs.cs.base, 0x20000);
+	assert_int_equal(st.regs.rip, 0x1234);
+	assert_int_equal(load_raw(&mem, img, sizeof(img), ENTRY_REAL, 0x20000, 0x100000, &st, err, sizeof(err)), -EINVAL);
 }
 
 int main(void)
@@ -221,7 +225,7 @@ int main(void)
 		cmocka_unit_test(test_truncated_program_headers_are_refused),
 		cmocka_unit_test(test_raw_real_mode_starts_at_entry_with_cs_zero),
 		cmocka_unit_test(test_raw_long_mode_builds_identity_tables),
-		cmocka_unit_test(test_real_mode_entry_beyond_64k_is_refused),
+		cmocka_unit_test(test_real_mode_entry_above_64k_uses_a_segment),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,230 @@
+/* VM and vCPU lifecycle, memory regions, and guest-physical copies. */
+#include "hv/vm.h"
+#include "hv/arch.h"
+#include "hv/errno.h"
+#include "hv/log.h"
+#include "hv/string.h"
+#include "mm/heap.h"
+
+const struct arch_ops *g_arch;
+static struct vm *vm_list;
+static spinlock_t vm_list_lock = SPINLOCK_INIT;
+static uint32_t next_vm_id = 1;
+
+void arch_set(const struct arch_ops *ops)
+{
+	g_arch = ops;
+}
+
+struct vm *vm_first(void)
+{
+	return vm_list;
+}
+
+struct vm *vm_find(const char *name)
+{
+	for (struct vm *vm = vm_list; vm; vm = vm->next)
+		if (!strcmp(vm->name, name))
+			return vm;
+	return NULL;
+}
+
+int vm_create(const char *name, struct vm **out)
+{
+	if (!g_arch)
+		return -ENODEV;
+	if (strlen(name) >= VM_NAME_MAX || !name[0])
+		return -EINVAL;
+	if (vm_find(name))
+		return -EEXIST;
+	struct vm *vm = kmalloc(sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	memcpy(vm->name, name, strlen(name) + 1);
+	int err = g_arch->vm_init(vm);
+	if (err) {
+		kfree(vm);
+		return err;
+	}
+	spin_lock(&vm_list_lock);
+	vm->id = next_vm_id++;
+	vm->next = vm_list;
+	vm_list = vm;
+	spin_unlock(&vm_list_lock);
+	*out = vm;
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	spin_lock(&vm_list_lock);
+	for (struct vm **p = &vm_list; *p; p = &(*p)->next) {
+		if (*p == vm) {
+			*p = vm->next;
+			break;
+		}
+	}
+	spin_unlock(&vm_list_lock);
+	for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+		g_arch->vcpu_destroy(vm->vcpus[i]);
+		kfree(vm->vcpus[i]->run);
+		kfree(vm->vcpus[i]);
+	}
+	for (uint32_t i = 0; i < MEMSLOT_MAX; i++)
+		kfree(vm->slots.slot[i].dirty_bitmap);
+	g_arch->vm_destroy(vm);
+	kfree(vm);
+}
+
+static size_t bitmap_words(uint64_t size)
+{
+	return (size_t)((size / PAGE_SIZE + 63) / 64);
+}
+
+int vm_set_memory_region(struct vm *vm, const struct memory_region *r)
+{
+	enum memslot_change change;
+	uint64_t *bitmap = NULL, *old_bitmap = NULL;
+
+	spin_lock(&vm->lock);
+	int err = memslots_check(&vm->slots, r, &change);
+	if (err || change == MEMSLOT_UNCHANGED)
+		goto out;
+	struct memslot old = r->slot < MEMSLOT_MAX ? vm->slots.slot[r->slot] : (struct memslot){0};
+	bool wants_log = (r->flags & MEM_LOG_DIRTY_PAGES) && r->memory_size;
+	if (wants_log && !(old.used && (old.flags & MEM_LOG_DIRTY_PAGES))) {
+		bitmap = kmalloc(bitmap_words(r->memory_size) * sizeof(uint64_t));
+		if (!bitmap) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	memslots_apply(&vm->slots, r, change, bitmap, &old_bitmap);
+	const struct memslot *new = vm->slots.slot[r->slot].used ? &vm->slots.slot[r->slot] : NULL;
+	err = g_arch->memslot_changed(vm, old.used ? &old : NULL, new);
+	kfree(old_bitmap);
+out:
+	spin_unlock(&vm->lock);
+	return err;
+}
+
+int vm_get_dirty_log(struct vm *vm, uint32_t slot, uint64_t *bitmap, size_t words)
+{
+	spin_lock(&vm->lock);
+	int err = memslot_get_dirty_log(&vm->slots, slot, bitmap, words);
+	spin_unlock(&vm->lock);
+	/* The pages are writable again only after the caller re-protects; the
+	 * arch layer write-protects logged slots on every fetch. */
+	if (!err && slot < MEMSLOT_MAX)
+		err = g_arch->memslot_changed(vm, &vm->slots.slot[slot], &vm->slots.slot[slot]);
+	return err;
+}
+
+int vm_read_phys(struct vm *vm, uint64_t gpa, void *buf, size_t len)
+{
+	uint64_t hpa = memslot_gpa_to_hpa(&vm->slots, gpa, len);
+	if (!hpa || !len)
+		return -EFAULT;
+	memcpy(buf, (const void *)hpa, len);
+	return 0;
+}
+
+int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	const struct memslot *s = memslot_find(&vm->slots, gpa);
+	uint64_t hpa = memslot_gpa_to_hpa(&vm->slots, gpa, len);
+	if (!hpa || !len || !s || (s->flags & MEM_READONLY))
+		return -EFAULT;
+	memcpy((void *)hpa, buf, len);
+	return 0;
+}
+
+int vcpu_create(struct vm *vm, uint32_t id, uint32_t pcpu, struct vcpu **out)
+{
+	if (vm->vcpu_count == VM_MAX_VCPUS || id >= VM_MAX_VCPUS)
+		return -EINVAL;
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i]->id == id)
+			return -EEXIST;
+	struct vcpu *v = kmalloc(sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->run = kmalloc(sizeof(*v->run));
+	if (!v->run) {
+		kfree(v);
+		return -ENOMEM;
+	}
+	v->vm = vm;
+	v->id = id;
+	v->pcpu = pcpu;
+	int err = g_arch->vcpu_init(v);
+	if (err) {
+		kfree(v->run);
+		kfree(v);
+		return err;
+	}
+	spin_lock(&vm->lock);
+	vm->vcpus[vm->vcpu_count++] = v;
+	spin_unlock(&vm->lock);
+	*out = v;
+	return 0;
+}
+
+int vcpu_run(struct vcpu *v)
+{
+	/* A hypercall the VMM layer answered: its result goes into RAX. */
+	if (v->run->exit_reason == EXIT_HYPERCALL)
+		v->regs.gpr[GPR_RAX] = v->run->hypercall.ret;
+	v->run->exit_reason = EXIT_NONE;
+	return g_arch->vcpu_run(v);
+}
+
+void vcpu_get_regs(struct vcpu *v, struct regs *r)
+{
+	*r = v->regs;
+}
+
+void vcpu_set_regs(struct vcpu *v, const struct regs *r)
+{
+	v->regs = *r;
+	v->regs_dirty = true;
+}
+
+void vcpu_get_sregs(struct vcpu *v, struct sregs *s)
+{
+	*s = v->sregs;
+}
+
+void vcpu_set_sregs(struct vcpu *v, const struct sregs *s)
+{
+	v->sregs = *s;
+	v->sregs_dirty = true;
+}
+
+void vcpu_stats_sum(const struct vm *vm, struct vcpu_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < vm->vcpu_count; i++) {
+		const struct vcpu_stats *s = &vm->vcpus[i]->stats;
+		out->exits += s->exits;
+		for (int r = 0; r < STATS_EXIT_REASONS; r++)
+			out->exit_reason[r] += s->exit_reason[r];
+		out->io_exits += s->io_exits;
+		out->mmio_exits += s->mmio_exits;
+		out->emulated_mmio += s->emulated_mmio;
+		out->halts += s->halts;
+		out->hypercalls += s->hypercalls;
+		out->injections += s->injections;
+	}
+}
+
+long hv_check_extension(enum hv_cap cap)
+{
+	switch (cap) {
+	case CAP_MAX_VCPUS: return VM_MAX_VCPUS;
+	case CAP_NR_MEMSLOTS: return MEMSLOT_MAX;
+	case CAP_READONLY_MEM: return 1;
+	case CAP_DIRTY_LOG: return 1;
+	default: return g_arch && g_arch->check_extension ? g_arch->check_extension(cap) : 0;
+	}
+}

@@ -1,0 +1,85 @@
+/* Virtual machines and vCPUs: KVM's object model (struct kvm, struct
+ * kvm_vcpu) inside the hypervisor. See ../shared/DESIGN.md. */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include "hv/compiler.h"
+#include "hv/iobus.h"
+#include "hv/memslot.h"
+#include "hv/regs.h"
+#include "hv/run.h"
+#include "hv/spinlock.h"
+#include "hv/stats.h"
+
+#define VM_MAX_VCPUS 16
+#define VM_NAME_MAX 32
+
+enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
+
+struct vcpu {
+	struct vm *vm;
+	uint32_t id;
+	uint32_t pcpu;          /* the physical CPU it runs on, exclusively */
+	struct vcpu_run *run;
+	struct regs regs;       /* GPRs, RIP, RFLAGS: current after every exit */
+	struct sregs sregs;     /* loaded at the first entry, or when dirty */
+	bool regs_dirty, sregs_dirty;
+	bool started;
+	volatile bool stop_request;
+	struct vcpu_stats stats;
+	void *arch;
+};
+
+struct vm {
+	char name[VM_NAME_MAX];
+	uint32_t id;
+	spinlock_t lock;        /* memslots and vCPU list */
+	struct memslots slots;
+	struct io_bus bus[IO_BUS_COUNT];
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	uint32_t vcpu_count;
+	volatile enum vm_state state;
+	void *arch;
+	void *vmm;              /* the VMM layer's own state */
+	struct vm *next;        /* global VM list */
+};
+
+/* Capability query (KVM_CHECK_EXTENSION). */
+enum hv_cap {
+	CAP_MAX_VCPUS,
+	CAP_NR_MEMSLOTS,
+	CAP_IRQCHIP,
+	CAP_READONLY_MEM,
+	CAP_DIRTY_LOG,
+	CAP_EPT_2M_PAGES,
+	CAP_EPT_1G_PAGES,
+	CAP_UNRESTRICTED_GUEST,
+	CAP_VPID,
+};
+long hv_check_extension(enum hv_cap cap);
+
+/* VMs: -ENODEV when the hardware cannot run VMs, -EEXIST for a taken name. */
+int vm_create(const char *name, struct vm **out);
+void vm_destroy(struct vm *vm);
+struct vm *vm_find(const char *name);
+struct vm *vm_first(void);
+
+/* KVM_SET_USER_MEMORY_REGION; the second-level page tables follow. */
+int vm_set_memory_region(struct vm *vm, const struct memory_region *r);
+int vm_get_dirty_log(struct vm *vm, uint32_t slot, uint64_t *bitmap, size_t words);
+/* Copies between guest-physical memory (inside one slot) and a buffer. */
+int vm_read_phys(struct vm *vm, uint64_t gpa, void *buf, size_t len);
+int vm_write_phys(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* vCPUs */
+int vcpu_create(struct vm *vm, uint32_t id, uint32_t pcpu, struct vcpu **out);
+/* Runs on the vCPU's own physical CPU until an exit leaves the core; the
+ * reason is in v->run->exit_reason. */
+int vcpu_run(struct vcpu *v);
+void vcpu_get_regs(struct vcpu *v, struct regs *r);
+void vcpu_set_regs(struct vcpu *v, const struct regs *r);
+void vcpu_get_sregs(struct vcpu *v, struct sregs *s);
+void vcpu_set_sregs(struct vcpu *v, const struct sregs *s);
+void vcpu_stats_sum(const struct vm *vm, struct vcpu_stats *out);
+
+#endif

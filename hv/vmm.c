@@ -1,0 +1,369 @@
+/* VMM layer: static VMs from hv.cfg, one vCPU thread per physical CPU. */
+#include <stdarg.h>
+
+#include "hv/vmm.h"
+#include "hv/format.h"
+#include "hv/config.h"
+#include "hv/errno.h"
+#include "hv/arch.h"
+#include "hv/hypercall.h"
+#include "hv/loader.h"
+#include "hv/log.h"
+#include "hv/percpu.h"
+#include "hv/poweroff.h"
+#include "hv/smp_call.h"
+#include "hv/string.h"
+#include "hv/vm.h"
+#include "mm/heap.h"
+#include "mm/pmm.h"
+
+/* Devices the VMM layer owns (docs/guest-abi.md). */
+#define COM1_BASE 0x3F8
+#define UART_THR 0
+#define UART_LSR 5
+#define UART_LSR_IDLE 0x60 /* transmitter empty: THRE | TEMT */
+#define DEBUG_EXIT_PORT 0xF4
+#define DEBUG_CONSOLE_PORT 0xE9
+#define TEST_MMIO_BASE 0xFEBF0000ULL
+#define TEST_MMIO_SIZE 0x1000ULL
+#define LINE_MAX_CHARS 200
+#define RAM_ALIGN (2 * MiB) /* lets EPT use large pages */
+#define READONLY_FILL 0xA5
+
+struct vmm_vm {
+	const struct vm_config *cfg;
+	char line[LINE_MAX_CHARS + 1];
+	uint32_t line_len;
+	uint64_t ram_hpa, ram_pages, ro_hpa, ro_pages;
+	const uint8_t *image;
+	size_t image_len;
+};
+
+static struct hv_config config;
+static volatile uint32_t vms_running;
+
+static void flush_line(struct vm *vm, struct vmm_vm *m)
+{
+	m->line[m->line_len] = '\0';
+	printk(LOG_MARKER, "[%s] %s", vm->name, m->line);
+	m->line_len = 0;
+}
+
+/* Guest console bytes become "[name] line" on the host console. */
+static void console_byte(struct vm *vm, uint8_t c)
+{
+	struct vmm_vm *m = vm->vmm;
+	if (c == '\n') {
+		flush_line(vm, m);
+		return;
+	}
+	if (c == '\r' || c == 0)
+		return;
+	m->line[m->line_len++] = (c >= 0x20 && c < 0x7F) || c == '\t' ? (char)c : '?';
+	if (m->line_len == LINE_MAX_CHARS)
+		flush_line(vm, m);
+}
+
+static void vm_stopped(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+static void vm_stopped(struct vm *vm, const char *fmt, ...)
+{
+	char why[120];
+	struct vmm_vm *m = vm->vmm;
+	va_list ap;
+	if (m->line_len)
+		flush_line(vm, m);
+	va_start(ap, fmt);
+	hv_vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	printk(LOG_MARKER, "vm %s: %s", vm->name, why);
+	vm->state = VM_STOPPED;
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0) {
+		printk(LOG_MARKER, "vmm: all VMs stopped");
+		if (config.on_all_stopped == ALL_STOPPED_POWEROFF)
+			poweroff();
+	}
+}
+
+/* Port I/O that left the core. 0: go on; 1: the VM is stopped. */
+static int handle_io(struct vm *vm, struct vcpu_run *run)
+{
+	uint16_t port = run->io.port;
+	uint32_t n = run->io.count, size = run->io.size;
+
+	if (run->io.direction == IO_DIRECTION_OUT) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint32_t val = 0;
+			memcpy(&val, run->io_data + i * size, size);
+			if (port == DEBUG_EXIT_PORT && size == 4) {
+				vm_stopped(vm, "exited code=%u", val);
+				return 1;
+			}
+			if (port == COM1_BASE + UART_THR || port == DEBUG_CONSOLE_PORT)
+				console_byte(vm, (uint8_t)val);
+		}
+		return 0; /* other ports: absent, as on a PC */
+	}
+	uint8_t fill = 0xFF; /* absent ports float high */
+	if (port == COM1_BASE + UART_LSR)
+		fill = UART_LSR_IDLE;
+	else if (port == DEBUG_CONSOLE_PORT)
+		fill = DEBUG_CONSOLE_PORT;
+	else if (port >= COM1_BASE && port < COM1_BASE + 8)
+		fill = 0;
+	memset(run->io_data, fill, (size_t)n * size);
+	return 0;
+}
+
+static int handle_mmio(struct vm *vm, struct vcpu_run *run)
+{
+	uint64_t a = run->mmio.phys_addr;
+	if (a >= TEST_MMIO_BASE && a + run->mmio.len <= TEST_MMIO_BASE + TEST_MMIO_SIZE) {
+		if (!run->mmio.is_write)
+			run->mmio.data = 0;
+		return 0;
+	}
+	vm_stopped(vm, "stopped: unmapped access at 0x%llx (%s)", (unsigned long long)a,
+		   run->mmio.is_write ? "write" : "read");
+	return 1;
+}
+
+static int handle_hypercall(struct vm *vm, struct vcpu_run *run)
+{
+	if (run->hypercall.nr == HC_EXIT) {
+		vm_stopped(vm, "exited code=%llu", (unsigned long long)run->hypercall.args[0]);
+		return 1;
+	}
+	/* HC_PRINT */
+	uint64_t gpa = run->hypercall.args[0], len = run->hypercall.args[1];
+	static uint8_t buf[HC_PRINT_MAX];
+	if (len > HC_PRINT_MAX || vm_read_phys(vm, gpa, buf, len)) {
+		run->hypercall.ret = (uint64_t)-EINVAL;
+		return 0;
+	}
+	for (uint64_t i = 0; i < len; i++)
+		console_byte(vm, buf[i]);
+	run->hypercall.ret = 0;
+	return 0;
+}
+
+/* 0: run again; 1: the VM is stopped. */
+static int handle_exit(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct vcpu_run *run = v->run;
+
+	switch (run->exit_reason) {
+	case EXIT_IO: return handle_io(vm, run);
+	case EXIT_MMIO: return handle_mmio(vm, run);
+	case EXIT_HYPERCALL: return handle_hypercall(vm, run);
+	case EXIT_SHUTDOWN:
+		vm_stopped(vm, "stopped: triple fault");
+		return 1;
+	case EXIT_HLT:
+		vm_stopped(vm, "stopped: halted with nothing to wake it (rip 0x%llx)", (unsigned long long)v->regs.rip);
+		return 1;
+	case EXIT_FAIL_ENTRY:
+		vm_stopped(vm, "stopped: VM entry failed (reason %llu)",
+			   (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return 1;
+	case EXIT_INTERNAL_ERROR:
+		if (run->internal.suberror == INTERNAL_UNMAPPED_ACCESS) {
+			vm_stopped(vm, "stopped: unmapped access at 0x%llx (%s)",
+				   (unsigned long long)run->internal.data[0], run->internal.data[1] ? "write" : "read");
+			return 1;
+		}
+		vm_stopped(vm, "stopped: internal error %u (0x%llx)", run->internal.suberror,
+			   (unsigned long long)run->internal.data[0]);
+		return 1;
+	case EXIT_STOPPED:
+		vm_stopped(vm, "stopped: on request");
+		return 1;
+	default:
+		vm_stopped(vm, "stopped: unknown exit %u", run->exit_reason);
+		return 1;
+	}
+}
+
+static int vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	for (;;) {
+		int err = vcpu_run(v);
+		if (err) {
+			vm_stopped(v->vm, "stopped: vcpu_run failed (%d)", err);
+			return err;
+		}
+		if (handle_exit(v))
+			return 0;
+	}
+}
+
+static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
+{
+	for (uint32_t i = 0; i < bi->module_count; i++) {
+		const char *s = bi->modules[i].name;
+		const char *base = s;
+		for (const char *p = s; *p && *p != ' '; p++)
+			if (*p == '/')
+				base = p + 1;
+		size_t n = strlen(name);
+		if (!strcmp(s, name) || (!strncmp(base, name, n) && (base[n] == '\0' || base[n] == ' ')))
+			return &bi->modules[i];
+	}
+	return NULL;
+}
+
+static int guest_write(void *ctx, uint64_t gpa, const void *src, size_t len)
+{
+	return len ? vm_write_phys(ctx, gpa, src, len) : 0;
+}
+
+static int guest_zero(void *ctx, uint64_t gpa, size_t len)
+{
+	struct vm *vm = ctx;
+	uint64_t hpa = memslot_gpa_to_hpa(&vm->slots, gpa, len);
+	if (!len)
+		return 0;
+	if (!hpa)
+		return -EFAULT;
+	memset((void *)hpa, 0, len);
+	return 0;
+}
+
+static uint64_t alloc_guest_ram(uint64_t pages)
+{
+	uint64_t pa = pmm_alloc(&g_pmm, pages, RAM_ALIGN, 0);
+	return pa ? pa : pmm_alloc(&g_pmm, pages, PAGE_SIZE, 0);
+}
+
+static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struct vm **out)
+{
+	const struct boot_module *mod = find_module(bi, c->image);
+	char err[160];
+	struct vm *vm;
+	int r;
+
+	if (!mod) {
+		pr_err("vm %s: no boot module named '%s'", c->name, c->image);
+		return -ENOENT;
+	}
+	if (c->cpu_count != 1) {
+		pr_err("vm %s: one vCPU per VM for now (guest SMP comes later)", c->name);
+		return -EINVAL;
+	}
+	if (c->cpus[0] >= g_cpu_count) {
+		pr_err("vm %s: cpu %u is not online (%u CPUs)", c->name, c->cpus[0], g_cpu_count);
+		return -EINVAL;
+	}
+	r = vm_create(c->name, &vm);
+	if (r) {
+		pr_err("vm %s: cannot create the VM (%d)", c->name, r);
+		return r;
+	}
+	struct vmm_vm *m = kmalloc(sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	vm->vmm = m;
+	m->cfg = c;
+	m->ram_pages = c->memory / PAGE_SIZE;
+	m->ram_hpa = alloc_guest_ram(m->ram_pages);
+	if (!m->ram_hpa) {
+		pr_err("vm %s: not enough host memory for %llu MiB", c->name, (unsigned long long)(c->memory / MiB));
+		return -ENOMEM;
+	}
+	memset((void *)m->ram_hpa, 0, c->memory);
+	struct memory_region ram = {0, 0, 0, c->memory, m->ram_hpa};
+	r = vm_set_memory_region(vm, &ram);
+	if (!r && c->readonly_size) {
+		m->ro_pages = c->readonly_size / PAGE_SIZE;
+		m->ro_hpa = alloc_guest_ram(m->ro_pages);
+		if (!m->ro_hpa)
+			return -ENOMEM;
+		memset((void *)m->ro_hpa, READONLY_FILL, c->readonly_size);
+		struct memory_region ro = {1, MEM_READONLY, c->readonly_gpa, c->readonly_size, m->ro_hpa};
+		r = vm_set_memory_region(vm, &ro);
+	}
+	if (r) {
+		pr_err("vm %s: memory set-up failed (%d)", c->name, r);
+		return r;
+	}
+
+	struct guest_mem gm = {guest_write, guest_zero, c->memory, vm};
+	struct boot_state st;
+	const uint8_t *img = (const uint8_t *)mod->start;
+	size_t len = (size_t)(mod->end - mod->start);
+	r = c->entry == ENTRY_MULTIBOOT
+		    ? load_multiboot(&gm, img, len, c->image, c->cmdline, &st, err, sizeof(err))
+		    : load_raw(&gm, img, len, c->entry, c->load_addr, c->entry_addr, &st, err, sizeof(err));
+	if (r) {
+		pr_err("vm %s: %s: %s", c->name, c->image, err);
+		return r;
+	}
+	struct vcpu *v;
+	r = vcpu_create(vm, 0, c->cpus[0], &v);
+	if (r)
+		return r;
+	vcpu_set_regs(v, &st.regs);
+	vcpu_set_sregs(v, &st.sregs);
+	*out = vm;
+	return 0;
+}
+
+static bool load_config(const struct boot_info *bi)
+{
+	const struct boot_module *mod = find_module(bi, VMM_CONFIG_MODULE);
+	char err[CONFIG_ERR_MAX];
+
+	if (!mod) {
+		pr_info("vmm: no %s module: no VMs to run", VMM_CONFIG_MODULE);
+		return false;
+	}
+	if (config_parse((const char *)mod->start, (size_t)(mod->end - mod->start), VMM_CONFIG_MODULE, &config,
+			 err, sizeof(err))) {
+		printk(LOG_MARKER, "vmm: invalid configuration: %s", err);
+		printk(LOG_MARKER, "vmm: no VM started");
+		return false;
+	}
+	return true;
+}
+
+int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
+{
+	static struct vm *vms[CONFIG_MAX_VMS];
+	struct vcpu *mine = NULL;
+	uint32_t started = 0, count = 0;
+
+	poweroff_init(acpi);
+	if (!load_config(bi))
+		return 0;
+	if (!g_arch) {
+		printk(LOG_MARKER, "vmm: no VM started: no hardware virtualization");
+		return 0;
+	}
+	for (uint32_t i = 0; i < config.vm_count; i++) {
+		if (setup_vm(&config.vm[i], bi, &vms[count]) == 0)
+			count++;
+		else
+			printk(LOG_MARKER, "vm %s: not started", config.vm[i].name);
+	}
+	vms_running = count;
+	for (uint32_t i = 0; i < count; i++) {
+		struct vcpu *v = vms[i]->vcpus[0];
+		vms[i]->state = VM_RUNNING;
+		printk(LOG_MARKER, "vm %s: started on cpu%u", vms[i]->name, v->pcpu);
+		if (v->pcpu == this_cpu_index()) {
+			mine = v; /* the boot CPU runs its own vCPU last */
+			started++;
+			continue;
+		}
+		if (smp_run_on(v->pcpu, vcpu_thread, v) == 0)
+			started++;
+		else
+			vm_stopped(vms[i], "stopped: cpu%u is busy", v->pcpu);
+	}
+	if (!count && config.on_all_stopped == ALL_STOPPED_POWEROFF)
+		poweroff();
+	if (mine)
+		vcpu_thread(mine);
+	return (int)started;
+}

@@ -1,0 +1,258 @@
+/* The Intel VMX implementation of the backend interface (hv/arch.h). */
+#include "hv/arch.h"
+#include "hv/errno.h"
+#include "hv/log.h"
+#include "hv/percpu.h"
+#include "hv/string.h"
+#include "hv/x86.h"
+#include "mm/heap.h"
+#include "mm/pmm.h"
+#include "vmx/exit_info.h"
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx.h"
+#include "vmx/vmx_insn.h"
+#include "vmx/vmx_vcpu.h"
+#include "vmx/exit.h"
+
+int vmx_enter(uint64_t *gprs, int launched);
+
+static volatile uint32_t next_vpid = 1;
+
+/* Page-table pages for EPT come from the frame allocator, identity mapped. */
+static void *ept_alloc(void *ctx, uint64_t *phys)
+{
+	uint64_t pa = pmm_alloc(&g_pmm, 1, PAGE_SIZE, 0);
+	if (!pa)
+		return NULL;
+	memset((void *)pa, 0, PAGE_SIZE);
+	*phys = pa;
+	return (void *)pa;
+}
+
+static void ept_free(void *ctx, void *table, uint64_t phys)
+{
+	pmm_free(&g_pmm, phys, 1);
+}
+
+static void *ept_to_virt(void *ctx, uint64_t phys)
+{
+	return (void *)phys;
+}
+
+static const struct ept_ops ept_ops = {ept_alloc, ept_free, ept_to_virt, NULL};
+
+static uint64_t zeroed_pages(uint64_t n, uint8_t fill)
+{
+	uint64_t pa = pmm_alloc(&g_pmm, n, PAGE_SIZE, 0);
+	if (pa)
+		memset((void *)pa, fill, n * PAGE_SIZE);
+	return pa;
+}
+
+static int vmx_vm_init(struct vm *vm)
+{
+	struct vmx_vm *x = kmalloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	int err = ept_init(&x->ept, &ept_ops, g_vmx.ept_2m, g_vmx.ept_1g, false);
+	/* Every port exits: in-core devices and the VMM layer decide. */
+	x->io_bitmap[0] = zeroed_pages(1, 0xFF);
+	x->io_bitmap[1] = zeroed_pages(1, 0xFF);
+	x->msr_bitmap = zeroed_pages(1, 0xFF);
+	if (err || !x->io_bitmap[0] || !x->io_bitmap[1] || !x->msr_bitmap) {
+		pr_err("vmx: out of memory for a VM's EPT and bitmaps");
+		return -ENOMEM;
+	}
+	vmx_msr_bitmap_init(x->msr_bitmap);
+	vm->arch = x;
+	return 0;
+}
+
+static void vmx_vm_destroy(struct vm *vm)
+{
+	struct vmx_vm *x = to_vmx_vm(vm);
+	ept_destroy(&x->ept);
+	pmm_free(&g_pmm, x->io_bitmap[0], 1);
+	pmm_free(&g_pmm, x->io_bitmap[1], 1);
+	pmm_free(&g_pmm, x->msr_bitmap, 1);
+	kfree(x);
+}
+
+/* Flushes guest-physical mappings of this VM on every CPU that may cache
+ * them. Each VM's vCPUs run on their own CPUs, and a changing VM is
+ * stopped or on its own CPU, so a global flush here is enough. */
+static void flush_ept(struct vmx_vm *x)
+{
+	if (g_vmx.invept_single)
+		invept(INVEPT_SINGLE_CONTEXT, ept_pointer(&x->ept));
+	else
+		invept(INVEPT_ALL_CONTEXTS, 0);
+}
+
+static int vmx_memslot_changed(struct vm *vm, const struct memslot *old, const struct memslot *new)
+{
+	struct vmx_vm *x = to_vmx_vm(vm);
+	int err = 0;
+
+	if (old)
+		err = ept_unmap(&x->ept, old->gpa, old->size);
+	if (!err && new) {
+		uint32_t prot = EPT_READ | EPT_EXEC;
+		/* Dirty logging write-protects the slot; the first write to
+		 * each page faults, is logged, and makes the page writable. */
+		if (!(new->flags & (MEM_READONLY | MEM_LOG_DIRTY_PAGES)))
+			prot |= EPT_WRITE;
+		err = ept_map(&x->ept, new->gpa, new->hpa, new->size, prot);
+	}
+	if (vmx_available())
+		flush_ept(x);
+	return err;
+}
+
+static int vmx_vcpu_init(struct vcpu *v)
+{
+	struct vmx_vcpu *x = kmalloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->vmcs = zeroed_pages(1, 0);
+	if (!x->vmcs) {
+		kfree(x);
+		return -ENOMEM;
+	}
+	x->loaded_cpu = -1;
+	x->vpid = (uint16_t)__atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED);
+	v->arch = x;
+	return 0;
+}
+
+static void vmx_vcpu_destroy(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	if (x->loaded_cpu == (int)this_cpu_index())
+		vmclear(x->vmcs);
+	pmm_free(&g_pmm, x->vmcs, 1);
+	kfree(x);
+}
+
+static void report_entry_failure(struct vcpu *v, bool vmfail)
+{
+	uint32_t err = vmfail ? (uint32_t)vmread(VMCS_VM_INSTRUCTION_ERROR) : 0;
+	uint32_t reason = (uint32_t)vmread(VMCS_EXIT_REASON) & 0xFFFF;
+
+	if (vmfail) {
+		pr_err("vm %s: vcpu%u: VM entry failed: VM-instruction error %u (%s)", v->vm->name, v->id,
+		       err, vmx_instruction_error_name(err));
+		v->run->fail_entry.hardware_entry_failure_reason = err;
+	} else {
+		pr_err("vm %s: vcpu%u: VM entry failed: exit reason %u (%s), qualification 0x%llx",
+		       v->vm->name, v->id, reason, vmx_exit_reason_name(reason),
+		       (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
+		v->run->fail_entry.hardware_entry_failure_reason = reason;
+	}
+	vmcs_dump(v);
+	v->run->exit_reason = EXIT_FAIL_ENTRY;
+}
+
+static void sync_before_entry(struct vcpu *v)
+{
+	if (v->sregs_dirty) {
+		vmcs_write_guest_sregs(v);
+		v->sregs_dirty = false;
+	}
+	if (v->regs_dirty) {
+		vmwrite(VMCS_GUEST_RIP, v->regs.rip);
+		vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
+		vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+		v->regs_dirty = false;
+	}
+}
+
+static int vmx_vcpu_run(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	int err = vmcs_load(v);
+	if (err)
+		return err;
+	if (!v->started) {
+		vmx_msr_reset(v);
+		vmwrite(VMCS_GUEST_IA32_PAT, x->msr.pat);
+		v->started = true;
+	}
+	if (x->pending.kind != PENDING_NONE && vmx_complete_pending(v)) {
+		vmx_stop_with_report(v, INTERNAL_EMULATION_FAILED, "completing I/O for the VMM layer failed");
+		return 0;
+	}
+	for (;;) {
+		if (v->stop_request) {
+			v->run->exit_reason = EXIT_STOPPED;
+			return 0;
+		}
+		sync_before_entry(v);
+		irq_disable();
+		__asm__ volatile("mov %0, %%cr2" ::"r"(x->guest_cr2));
+		int failed = vmx_enter(v->regs.gpr, x->launched);
+		__asm__ volatile("mov %%cr2, %0" : "=r"(x->guest_cr2));
+		if (failed) {
+			irq_enable();
+			report_entry_failure(v, true);
+			return 0;
+		}
+		x->launched = true;
+		x->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
+		v->regs.rip = vmread(VMCS_GUEST_RIP);
+		v->regs.gpr[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+		v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+		uint32_t basic = x->exit_reason & 0xFFFF;
+		v->stats.exits++;
+		if (basic < STATS_EXIT_REASONS)
+			v->stats.exit_reason[basic]++;
+		if (x->exit_reason & EXIT_REASON_ENTRY_FAILURE) {
+			irq_enable();
+			report_entry_failure(v, false);
+			return 0;
+		}
+		/* A host interrupt caused the exit (or arrived meanwhile): let
+		 * the host take it now that we are back in root operation. */
+		irq_enable();
+		int r = vmx_handle_exit(v);
+		if (r <= 0)
+			return r;
+	}
+}
+
+static void vmx_vcpu_dump(struct vcpu *v)
+{
+	vmcs_dump(v);
+}
+
+static long vmx_check_extension(int cap)
+{
+	switch (cap) {
+	case CAP_EPT_2M_PAGES: return g_vmx.ept_2m;
+	case CAP_EPT_1G_PAGES: return g_vmx.ept_1g;
+	case CAP_UNRESTRICTED_GUEST: return g_vmx.unrestricted_guest;
+	case CAP_VPID: return g_vmx.vpid;
+	default: return 0;
+	}
+}
+
+static const struct arch_ops vmx_ops = {
+	.name = "vmx",
+	.vm_init = vmx_vm_init,
+	.vm_destroy = vmx_vm_destroy,
+	.memslot_changed = vmx_memslot_changed,
+	.vcpu_init = vmx_vcpu_init,
+	.vcpu_destroy = vmx_vcpu_destroy,
+	.vcpu_run = vmx_vcpu_run,
+	.vcpu_dump = vmx_vcpu_dump,
+	.check_extension = vmx_check_extension,
+	.exit_reason_name = vmx_exit_reason_name,
+};
+
+int vmx_backend_init(void)
+{
+	if (!vmx_available())
+		return -ENODEV;
+	arch_set(&vmx_ops);
+	return 0;
+}

@@ -1,0 +1,83 @@
+/* Intel-specific per-VM and per-vCPU state (the `arch` pointers of struct
+ * vm and struct vcpu). */
+#ifndef VMX_VMX_VCPU_H
+#define VMX_VMX_VCPU_H
+
+#include "hv/compiler.h"
+#include "hv/vm.h"
+#include "vmx/ept.h"
+
+#define VMX_MTRR_VAR_COUNT 8
+
+struct vmx_vm {
+	struct ept ept;
+	uint64_t io_bitmap[2];  /* physical addresses of bitmaps A and B */
+	uint64_t msr_bitmap;
+};
+
+/* MSRs the guest reads and writes that the core emulates (vmx/msr.c). */
+struct vmx_msr_state {
+	uint64_t apic_base;
+	uint64_t pat;
+	uint64_t misc_enable;
+	uint64_t tsc_offset;
+	uint64_t mtrr_def_type;
+	uint64_t mtrr_fixed[11];
+	uint64_t mtrr_var[2 * VMX_MTRR_VAR_COUNT];
+	uint64_t xcr0;
+};
+
+struct vmx_vcpu {
+	uint64_t vmcs;          /* physical address of the VMCS region */
+	int loaded_cpu;         /* -1: not current anywhere */
+	bool launched;
+	uint16_t vpid;
+	uint64_t guest_cr2;     /* not in the VMCS: switched by hand */
+	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
+	uint64_t cr8;           /* task priority until the in-core LAPIC owns it */
+	struct vmx_msr_state msr;
+	uint32_t exit_reason;   /* of the current exit */
+	uint64_t exit_qual;
+	/* An IN or MMIO read the VMM layer answers: finished at the next run. */
+	struct {
+		enum { PENDING_NONE, PENDING_IN, PENDING_INS, PENDING_MMIO_READ } kind;
+		uint8_t size;
+		uint32_t count;
+		uint64_t gla;      /* INS: linear address of the first element */
+		uint64_t gpa;      /* MMIO: address the read went to */
+		uint64_t mmio_gla;
+		uint64_t addr_mask;
+		bool rep, df;
+	} pending;
+	bool mmio_have_value; /* the VMM's answer for pending.gpa is in run->mmio.data */
+};
+
+static inline struct vmx_vcpu *to_vmx(struct vcpu *v)
+{
+	return (struct vmx_vcpu *)v->arch;
+}
+
+static inline struct vmx_vm *to_vmx_vm(struct vm *vm)
+{
+	return (struct vmx_vm *)vm->arch;
+}
+
+/* vmcs.c */
+int vmcs_load(struct vcpu *v);          /* VMCLEAR+VMPTRLD+full set-up on first use */
+void vmcs_write_guest_sregs(struct vcpu *v);
+void vmcs_read_guest_sregs(struct vcpu *v, struct sregs *s);
+void vmcs_dump(struct vcpu *v);
+uint64_t vmx_guest_cr0_for(uint64_t guest_cr0);
+uint64_t vmx_guest_cr4_for(uint64_t guest_cr4);
+
+/* exit.c: 1 = back into the guest, 0 = leave vcpu_run with run filled */
+int vmx_handle_exit(struct vcpu *v);
+void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+
+/* msr.c */
+void vmx_msr_reset(struct vcpu *v);
+int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);   /* -EINVAL: #GP */
+int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val);
+int vmx_msr_bitmap_init(uint64_t bitmap_phys);
+
+#endif
