@@ -75,21 +75,20 @@ $(B)/hv.elf: $(KERNEL_OBJ) linker.ld
 	@$(PYTHON) tests/tools/check_elf.py $@
 
 # --- ISO -------------------------------------------------------------------
+# The ISO boots the default scenario: HV_CONFIG as hv.cfg plus every guest
+# image as a module. `make iso HV_CMDLINE=... HV_CONFIG=...` changes both.
 HV_CMDLINE ?=
-$(B)/iso/boot/grub/grub.cfg: tests/tools/grub.cfg.in FORCE
-	@mkdir -p $(dir $@)
-	@sed 's|@CMDLINE@|$(HV_CMDLINE)|' $< > $@.tmp
-	@cmp -s $@.tmp $@ || mv $@.tmp $@; rm -f $@.tmp
+HV_CONFIG ?= guest/default.cfg
+GUEST_IMAGES = $(GUEST_ELFS) $(GUEST_B)/realmode.bin
+ISO_MODULES = $(foreach g,$(GUEST_IMAGES),-m $(g)=$(notdir $(g))) -m $(HV_CONFIG)=hv.cfg
 
-$(B)/hv.iso: $(B)/hv.elf $(B)/iso/boot/grub/grub.cfg
-	cp $(B)/hv.elf $(B)/iso/boot/hv.elf
-	grub-mkrescue -o $@ $(B)/iso 2>$(B)/grub-mkrescue.log || { cat $(B)/grub-mkrescue.log; exit 1; }
+$(B)/hv.iso: $(B)/hv.elf guests $(HV_CONFIG) tests/tools/mkiso.sh tests/tools/grub.cfg.in FORCE
+	tests/tools/mkiso.sh $(B)/hv.elf $@ $(ISO_MODULES) $(HV_CMDLINE)
 
 iso: $(B)/hv.iso
 
 run: $(B)/hv.iso
-	qemu-system-x86_64 -cdrom $(B)/hv.iso -m 512M -smp 2 -display none \
-		-serial mon:stdio -no-reboot
+	@tests/tools/run.sh $(B)/hv.iso
 
 # --- tests -----------------------------------------------------------------
 HOST_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -48,19 +48,38 @@ class Run:
         return m
 
 
-def iso_for(cmdline, elf=HV_ELF):
-    """A GRUB ISO booting `elf` with `cmdline`, cached by content."""
+GUEST_DIR = os.path.join(BUILD, "guest")
+
+
+def guest(name):
+    """A built guest image and the module name it is given."""
+    return (os.path.join(GUEST_DIR, name), name)
+
+
+def iso_for(cmdline, elf=HV_ELF, modules=(), config=None):
+    """A GRUB ISO booting `elf` with `cmdline`, the given (path, name)
+    modules and, if `config` is given, that text as the hv.cfg module;
+    cached by content."""
     os.makedirs(ISO_CACHE, exist_ok=True)
+    modules = list(modules)
+    if config is not None:
+        cfg = os.path.join(ISO_CACHE, hashlib.sha256(config.encode()).hexdigest()[:16] + ".cfg")
+        with open(cfg, "w") as f:
+            f.write(config)
+        modules.append((cfg, "hv.cfg"))
     h = hashlib.sha256()
-    with open(elf, "rb") as f:
-        h.update(f.read())
-    h.update(cmdline.encode())
-    with open(os.path.join(TOOLS, "grub.cfg.in"), "rb") as f:
-        h.update(f.read())
+    for path in [elf, os.path.join(TOOLS, "grub.cfg.in"), os.path.join(TOOLS, "mkiso.sh")] + \
+            [p for p, _ in modules]:
+        with open(path, "rb") as f:
+            h.update(f.read())
+    h.update(repr((cmdline, [n for _, n in modules])).encode())
     iso = os.path.join(ISO_CACHE, h.hexdigest()[:16] + ".iso")
     if not os.path.exists(iso):
         tmp = iso + ".tmp"
-        subprocess.run([os.path.join(TOOLS, "mkiso.sh"), elf, tmp, cmdline], check=True)
+        args = [os.path.join(TOOLS, "mkiso.sh"), elf, tmp]
+        for path, name in modules:
+            args += ["-m", f"{path}={name}"]
+        subprocess.run(args + [cmdline], check=True)
         os.replace(tmp, iso)
     return iso
 
@@ -70,7 +89,8 @@ OVMF_VARS = "/usr/share/OVMF/OVMF_VARS.fd"
 
 
 def run_qemu(cmdline="done=exit", smp=1, mem="256M", cpu=None, kernel=False,
-             extra=(), timeout=60, machine="pc", uefi=False, com2=False):
+             extra=(), timeout=60, machine="pc", uefi=False, com2=False, modules=(),
+             config=None):
     """Boots in QEMU TCG from the ISO (or with -kernel for multiboot1);
     uefi=True boots the ISO's UEFI image through OVMF; com2=True captures COM2
     instead of COM1."""
@@ -83,7 +103,7 @@ def run_qemu(cmdline="done=exit", smp=1, mem="256M", cpu=None, kernel=False,
     if kernel:
         args += ["-kernel", HV_ELF, "-append", cmdline]
     else:
-        args += ["-cdrom", iso_for(cmdline)]
+        args += ["-cdrom", iso_for(cmdline, modules=modules, config=config)]
     args += list(extra)
     if not uefi:
         return _run(args, timeout)
@@ -111,9 +131,9 @@ def _run(args, timeout, cwd=None):
 
 
 def run_bochs(cmdline="done=exit", cpus=2, megs=256, model="corei7_skylake_x",
-              timeout=300):
+              timeout=300, modules=(), config=None):
     """Boots the ISO in Bochs; returns the serial output and the tick count."""
-    iso = iso_for(cmdline)
+    iso = iso_for(cmdline, modules=modules, config=config)
     with tempfile.TemporaryDirectory() as d:
         serial = os.path.join(d, "serial.txt")
         with open(os.path.join(TOOLS, "bochsrc.in")) as f:
