@@ -1,0 +1,90 @@
+"""Guests under the hypervisor in Bochs (VMX with EPT and unrestricted
+guest), two VMs at a time, one per CPU; and the no-VMX path in QEMU."""
+import pytest
+
+from emu import EXIT_OK, guest, have, qemu_status, run_bochs, run_qemu
+
+bochs = pytest.mark.skipif(not have("bochs"), reason="bochs not installed")
+
+
+def two_vms(a, b, extra_a="", extra_b="", raw_b=None):
+    cfg = '[hypervisor]\non_all_stopped = "poweroff"\n'
+    cfg += f'[vm {a[0]}]\ncpus = [0]\nmemory = "16M"\nimage = "{a[1]}"\n{extra_a}\n'
+    cfg += f'[vm {b[0]}]\ncpus = [1]\nmemory = "16M"\nimage = "{b[1]}"\n{extra_b}\n'
+    return cfg
+
+
+def boot(cfg, images):
+    run = run_bochs("", cpus=2, config=cfg, modules=[guest(i) for i in images], timeout=240)
+    assert not run.timed_out, run.output
+    run.require(r"vmx: cpu0 on")
+    run.require(r"vmx: cpu1 on")
+    return run
+
+
+def assert_all_passed(run, vm, code=0):
+    assert f"[{vm}] {vm}: FAIL" not in run.output, run.output
+    run.require(rf"\[{vm}\] {vm}: done \d+ passed 0 failed")
+    run.require(rf"vm {vm}: exited code={code}$")
+
+
+@bochs
+def test_hello_and_cpuid_run_side_by_side_and_power_off():
+    run = boot(two_vms(("hello", "hello.elf"), ("cpuid", "cpuid.elf"), extra_a='cmdline = "exit=42"'),
+               ["hello.elf", "cpuid.elf"])
+    run.require(r"\[hello\] hello from a guest")
+    run.require(r'\[hello\] hello: cmdline "hello.elf exit=42"')
+    run.require(r"vm hello: exited code=42")
+    assert_all_passed(run, "cpuid")
+    run.require(r"vmm: all VMs stopped")
+    run.require(r"hv: powering off")
+
+
+@bochs
+def test_memtest_read_only_slot_and_unmapped_access_stop_only_that_vm():
+    cfg = two_vms(("memtest", "memtest.elf"), ("hypercall", "hypercall.elf"),
+                  extra_a='readonly = "0x10000000,64K"\ncmdline = "ro=0x10000000 unmapped=0x20000000"')
+    run = boot(cfg, ["memtest.elf", "hypercall.elf"])
+    run.require(r"\[memtest\] memtest: PASS ro_write_ignored")
+    run.require(r"\[memtest\] memtest: touching unmapped 0x20000000")
+    run.require(r"vm memtest: stopped: unmapped access at 0x20000000 \(read\)")
+    assert "FAIL unmapped_stops_vm" not in run.output
+    # the other VM finishes normally: its hypercalls and exit code 7
+    assert_all_passed(run, "hypercall", code=7)
+
+
+@bochs
+def test_triple_fault_stops_that_vm_while_long_mode_guest_finishes():
+    run = boot(two_vms(("tf", "triplefault.elf"), ("longmode", "longmode.elf")),
+               ["triplefault.elf", "longmode.elf"])
+    run.require(r"vm tf: vcpu0: triple fault")
+    run.require(r"vm tf: stopped: triple fault")
+    run.require(r"\[longmode\] longmode: .*64-bit")
+    assert_all_passed(run, "longmode")
+
+
+@bochs
+def test_real_mode_guest_runs_with_unrestricted_guest():
+    cfg = '[hypervisor]\non_all_stopped = "poweroff"\n'
+    cfg += ('[vm realmode]\ncpus = [1]\nmemory = "1M"\nimage = "realmode.bin"\n'
+            'entry = "real"\nload_addr = 0x8000\nentry_addr = 0x8000\n')
+    run = boot(cfg, ["realmode.bin"])
+    run.require(r"\[realmode\] realmode: hello from real mode")
+    run.require(r"vm realmode: exited code=0$")
+
+
+@bochs
+def test_invalid_configuration_is_refused_with_its_line():
+    cfg = '[vm a]\ncpus = [1]\nmemory = "16Q"\nimage = "hello.elf"\n'
+    run = run_bochs("done=exit", cpus=2, config=cfg, modules=[guest("hello.elf")])
+    run.require(r"vmm: invalid configuration: hv.cfg:3: vm a: memory: bad size '16Q'")
+    run.require(r"vmm: no VM started")
+
+
+def test_no_vmx_in_qemu_means_no_vm_and_a_clean_stop():
+    cfg = '[vm hello]\ncpus = [0]\nmemory = "16M"\nimage = "hello.elf"\n'
+    run = run_qemu("done=exit", smp=2, config=cfg, modules=[guest("hello.elf")])
+    run.require(r"vmx: unavailable: CPU has no VMX")
+    run.require(r"vmm: no VM started: no hardware virtualization")
+    assert "panic" not in run.output
+    assert run.returncode == qemu_status(EXIT_OK)
