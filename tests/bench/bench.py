@@ -31,11 +31,27 @@ def bochs_boot(cpus):
     }
 
 
+def exit_costs():
+    """The bench guest's round trips, in instructions (Bochs sync=none)."""
+    cfg = ('[hypervisor]\non_all_stopped = "poweroff"\n'
+           '[vm bench]\ncpus = [1]\nmemory = "16M"\nimage = "bench.elf"\n')
+    run = emu.run_bochs("", cpus=2, config=cfg, modules=[emu.guest("bench.elf")], timeout=600)
+    run.require(r"vm bench: exited code=0")
+    out = {}
+    for m in re.finditer(r"\[bench\] bench (\w+) (-?\d+)$", run.output, re.M):
+        out[m.group(1)] = int(m.group(2))
+    return out
+
+
 def main():
     results = {}
     results.update(image_sizes())
     for cpus in (1, 2, 4):
         results.update(bochs_boot(cpus))
+    costs = exit_costs()
+    for name, ticks in costs.items():
+        print(f"bench {name} {ticks}")
+    results.update({f"exit round trip: {k}": v for k, v in costs.items()})
     width = max(map(len, results))
     for k, v in results.items():
         print(f"{k:<{width}}  {v}")
