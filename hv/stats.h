@@ -4,7 +4,9 @@
 
 #include "hv/compiler.h"
 
-#define STATS_EXIT_REASONS 80 /* indexed by the backend's hardware exit reason */
+/* Indexed by the backend's hardware exit reason (VMX: basic reasons < 128),
+ * masked rather than bounds-checked on the exit path. */
+#define STATS_EXIT_REASONS 128
 
 struct vcpu_stats {
 	uint64_t exits;

@@ -14,7 +14,7 @@
 #include "vmx/vmx_vcpu.h"
 #include "vmx/exit.h"
 
-int vmx_enter(uint64_t *gprs, int launched);
+int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache);
 
 static volatile uint32_t next_vpid = 1;
 
@@ -153,17 +153,34 @@ static void report_entry_failure(struct vcpu *v, bool vmfail)
 	v->run->exit_reason = EXIT_FAIL_ENTRY;
 }
 
-static void sync_before_entry(struct vcpu *v)
+void vmx_cache_regs(struct vcpu *v)
 {
-	if (v->sregs_dirty) {
-		vmcs_write_guest_sregs(v);
-		v->sregs_dirty = false;
+	struct vmx_vcpu *x = to_vmx(v);
+	if (x->regs_cached)
+		return;
+	v->regs.gpr[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+	v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
+	x->regs_cached = true;
+}
+
+static void sync_before_entry(struct vcpu *v, struct vmx_vcpu *x)
+{
+	if (unlikely(v->sregs_dirty | v->regs_dirty)) {
+		if (v->sregs_dirty) {
+			vmcs_write_guest_sregs(v);
+			v->sregs_dirty = false;
+		}
+		if (v->regs_dirty) {
+			/* whole-register writes (loaders, emulation) have RSP/RFLAGS */
+			vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
+			vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
+			v->regs_dirty = false;
+			x->rip_dirty = true;
+		}
 	}
-	if (v->regs_dirty) {
+	if (x->rip_dirty) {
 		vmwrite(VMCS_GUEST_RIP, v->regs.rip);
-		vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
-		vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
-		v->regs_dirty = false;
+		x->rip_dirty = false;
 	}
 }
 
@@ -175,6 +192,7 @@ static int vmx_vcpu_run(struct vcpu *v)
 		return err;
 	if (!v->started) {
 		vmx_msr_reset(v);
+		vmx_cpuid_prepare(v);
 		vmwrite(VMCS_GUEST_IA32_PAT, x->msr.pat);
 		v->started = true;
 	}
@@ -187,12 +205,10 @@ static int vmx_vcpu_run(struct vcpu *v)
 			v->run->exit_reason = EXIT_STOPPED;
 			return 0;
 		}
-		sync_before_entry(v);
+		sync_before_entry(v, x);
 		irq_disable();
-		__asm__ volatile("mov %0, %%cr2" ::"r"(x->guest_cr2));
-		int failed = vmx_enter(v->regs.gpr, x->launched);
-		__asm__ volatile("mov %%cr2, %0" : "=r"(x->guest_cr2));
-		if (failed) {
+		int failed = vmx_enter(v->regs.gpr, x->launched, &x->host_rsp);
+		if (unlikely(failed)) {
 			irq_enable();
 			report_entry_failure(v, true);
 			return 0;
@@ -200,13 +216,10 @@ static int vmx_vcpu_run(struct vcpu *v)
 		x->launched = true;
 		x->exit_reason = (uint32_t)vmread(VMCS_EXIT_REASON);
 		v->regs.rip = vmread(VMCS_GUEST_RIP);
-		v->regs.gpr[GPR_RSP] = vmread(VMCS_GUEST_RSP);
-		v->regs.rflags = vmread(VMCS_GUEST_RFLAGS);
-		uint32_t basic = x->exit_reason & 0xFFFF;
+		x->regs_cached = false;
 		v->stats.exits++;
-		if (basic < STATS_EXIT_REASONS)
-			v->stats.exit_reason[basic]++;
-		if (x->exit_reason & EXIT_REASON_ENTRY_FAILURE) {
+		v->stats.exit_reason[x->exit_reason & (STATS_EXIT_REASONS - 1)]++;
+		if (unlikely(x->exit_reason & EXIT_REASON_ENTRY_FAILURE)) {
 			irq_enable();
 			report_entry_failure(v, false);
 			return 0;
@@ -214,7 +227,7 @@ static int vmx_vcpu_run(struct vcpu *v)
 		/* A host interrupt caused the exit (or arrived meanwhile): let
 		 * the host take it now that we are back in root operation. */
 		irq_enable();
-		int r = vmx_handle_exit(v);
+		int r = vmx_dispatch_exit(v, x->exit_reason & 0xFFFF);
 		if (r <= 0)
 			return r;
 	}

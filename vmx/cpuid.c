@@ -2,6 +2,7 @@
  * hypervisor bit and signature leaf added, and a topology matching the VM
  * (SDM 2A, CPUID instruction reference). */
 #include "vmx/cpuid.h"
+#include "vmx/exit.h"
 #include "hv/string.h"
 
 /* Leaf 1 ECX */
@@ -52,10 +53,14 @@ static uint32_t bits_for(uint32_t count)
 	return b;
 }
 
+static uint32_t host_max_basic_leaf;
+
 struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id, uint32_t vcpu_count)
 {
 	struct cpuid_regs r = {0};
-	uint32_t max_basic = cpuid(0, 0).eax;
+	if (unlikely(!host_max_basic_leaf))
+		host_max_basic_leaf = cpuid(0, 0).eax; /* the same on every CPU */
+	uint32_t max_basic = host_max_basic_leaf;
 
 	if (leaf >= HV_CPUID_SIGNATURE_LEAF && leaf <= 0x4FFFFFFF) {
 		if (leaf == HV_CPUID_SIGNATURE_LEAF) {
@@ -118,4 +123,61 @@ struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 		break;
 	}
 	return r;
+}
+
+#define CR4_OSXSAVE_BIT (1ULL << 18)
+#define L1_ECX_OSXSAVE (1U << 27)
+
+/* Out of line, so the hit path stays a small leaf. */
+__attribute__((noinline)) static void fill(struct vcpu *v, struct cpuid_cache_entry *e, uint32_t leaf,
+					  uint32_t sub)
+{
+	struct cpuid_regs r = guest_cpuid(leaf, sub, v->id, v->vm->vcpu_count);
+	*e = (struct cpuid_cache_entry){leaf, sub, true, r.eax, r.ebx, r.ecx, r.edx};
+}
+
+/* Basic leaves below 32 whose answer depends on ECX (SDM 2A CPUID,
+ * "sub-leaf index"): 4, 7, 0xB, 0xD, 0xF, 0x10, 0x12, 0x14, 0x17, 0x18,
+ * 0x1A, 0x1B, 0x1D, 0x1E, 0x1F. */
+#define SUBLEAF_LEAVES 0xED95A890u
+
+/* Fills the per-leaf table before the first run, so the exit path only
+ * indexes it. */
+void vmx_cpuid_prepare(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	for (uint32_t leaf = 0; leaf < CPUID_DIRECT_LEAVES; leaf++)
+		fill(v, &x->cpuid_direct[leaf], leaf, 0);
+	for (uint32_t i = 0; i < CPUID_CACHE_SIZE; i++)
+		x->cpuid_cache[i].valid = false;
+}
+
+static const struct cpuid_cache_entry *cached(struct vcpu *v, uint32_t leaf, uint32_t sub)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	struct cpuid_cache_entry *e;
+
+	/* Most leaves ignore ECX: one slot each, indexed by the leaf. */
+	if (leaf < CPUID_DIRECT_LEAVES && !((SUBLEAF_LEAVES >> leaf) & 1))
+		return &x->cpuid_direct[leaf];
+	e = &x->cpuid_cache[(leaf ^ (leaf >> 27) ^ (sub << 2)) % CPUID_CACHE_SIZE];
+	if (unlikely(!e->valid || e->leaf != leaf || e->subleaf != sub))
+		fill(v, e, leaf, sub);
+	return e;
+}
+
+/* The CPUID exit. */
+int vmx_handle_cpuid(struct vcpu *v)
+{
+	uint64_t *g = v->regs.gpr;
+	uint32_t leaf = (uint32_t)g[GPR_RAX], sub = (uint32_t)g[GPR_RCX];
+	const struct cpuid_cache_entry *e = cached(v, leaf, sub);
+	g[GPR_RAX] = e->eax;
+	g[GPR_RBX] = e->ebx;
+	g[GPR_RCX] = e->ecx;
+	g[GPR_RDX] = e->edx;
+	if (leaf == 1 && (to_vmx(v)->cr4_shadow & CR4_OSXSAVE_BIT))
+		g[GPR_RCX] |= L1_ECX_OSXSAVE; /* OSXSAVE reflects the guest's CR4 */
+	vmx_skip_instruction(v);
+	return 1;
 }

@@ -65,6 +65,8 @@ int vmx_handle_cr_access(struct vcpu *v)
 	struct vmx_cr_access q = vmx_decode_cr_access(vmread(VMCS_EXIT_QUALIFICATION));
 	int err = 0;
 
+	if (q.gpr == GPR_RSP)
+		vmx_cache_regs(v); /* RSP lives in the VMCS, not in the saved GPRs */
 	switch (q.type) {
 	case VMX_CR_MOV_TO_CR:
 		if (q.cr == 0)
@@ -99,7 +101,8 @@ int vmx_handle_cr_access(struct vcpu *v)
 		return 1;
 	}
 	if (q.gpr == GPR_RSP && q.type == VMX_CR_MOV_FROM_CR)
-		vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
+		vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]); /* RSP lives in the VMCS */
+
 	vmx_skip_instruction(v);
 	return 1;
 }

@@ -3,8 +3,8 @@
 ; hv/regs.h; RSP lives in the VMCS), enters the guest with VMLAUNCH or
 ; VMRESUME, and returns 0 when the guest exits, or 1 if the entry itself
 ; failed (VMfailValid/VMfailInvalid: the caller reads the VM-instruction
-; error). The host stack pointer is written into the VMCS on every entry,
-; so HOST_RIP lands on vmx_exit with our frame on top of the stack.
+; error). HOST_RSP must point at our frame when HOST_RIP (vmx_exit) runs;
+; it is rewritten only when it differs from *host_rsp_cache.
 
 VMCS_HOST_RSP equ 0x6C14        ; SDM 3D appendix B.4.4
 
@@ -20,7 +20,7 @@ RDI_ equ 7
 section .text
 bits 64
 
-; int vmx_enter(uint64_t *gprs, int launched)
+; int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache)
 global vmx_enter
 vmx_enter:
         push rbp
@@ -30,10 +30,14 @@ vmx_enter:
         push r14
         push r15
         push rdi                        ; gprs, found again at vmx_exit
+        cmp rsp, [rdx]                  ; HOST_RSP only when it changed
+        je .host_rsp_ok
+        mov [rdx], rsp
         mov rax, VMCS_HOST_RSP
         vmwrite rax, rsp
         jc .vmwrite_failed
         jz .vmwrite_failed
+.host_rsp_ok:
         mov rax, rdi
         cmp esi, 0                      ; flags survive the loads below
         mov rcx, GPR(RCX_)

@@ -19,14 +19,7 @@
 #define XCR0_X87 (1ULL << 0)
 #define XCR0_SSE (1ULL << 1)
 #define XCR0_AVX (1ULL << 2)
-#define CR4_OSXSAVE_BIT (1ULL << 18)
 
-
-void vmx_skip_instruction(struct vcpu *v)
-{
-	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
-	v->regs_dirty = true;
-}
 
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
 {
@@ -80,46 +73,6 @@ static int handle_triple_fault(struct vcpu *v)
 	vmcs_dump(v);
 	v->run->exit_reason = EXIT_SHUTDOWN;
 	return 0;
-}
-
-static int handle_cpuid(struct vcpu *v)
-{
-	uint32_t leaf = (uint32_t)v->regs.gpr[GPR_RAX], sub = (uint32_t)v->regs.gpr[GPR_RCX];
-	struct cpuid_regs r = guest_cpuid(leaf, sub, v->id, v->vm->vcpu_count);
-	if (leaf == 1 && (to_vmx(v)->cr4_shadow & CR4_OSXSAVE_BIT))
-		r.ecx |= 1U << 27; /* OSXSAVE reflects the guest's CR4 */
-	v->regs.gpr[GPR_RAX] = r.eax;
-	v->regs.gpr[GPR_RBX] = r.ebx;
-	v->regs.gpr[GPR_RCX] = r.ecx;
-	v->regs.gpr[GPR_RDX] = r.edx;
-	vmx_skip_instruction(v);
-	return 1;
-}
-
-static int handle_rdmsr(struct vcpu *v)
-{
-	uint64_t val;
-	uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
-	if (vmx_msr_read(v, msr, &val)) {
-		vmx_inject_exception(v, VEC_GP, true, 0);
-		return 1;
-	}
-	v->regs.gpr[GPR_RAX] = (uint32_t)val;
-	v->regs.gpr[GPR_RDX] = val >> 32;
-	vmx_skip_instruction(v);
-	return 1;
-}
-
-static int handle_wrmsr(struct vcpu *v)
-{
-	uint32_t msr = (uint32_t)v->regs.gpr[GPR_RCX];
-	uint64_t val = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
-	if (vmx_msr_write(v, msr, val)) {
-		vmx_inject_exception(v, VEC_GP, true, 0);
-		return 1;
-	}
-	vmx_skip_instruction(v);
-	return 1;
 }
 
 static int handle_hlt(struct vcpu *v)
@@ -204,9 +157,7 @@ static int handle_init_sipi(struct vcpu *v)
 	return 1; /* guest SMP start-up comes with the in-core LAPIC */
 }
 
-typedef int (*exit_handler)(struct vcpu *v);
-
-static const exit_handler handlers[] = {
+const vmx_exit_handler vmx_exit_handlers[VMX_EXIT_HANDLERS] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
 	[EXIT_REASON_EXTERNAL_INTERRUPT] = handle_external_interrupt,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
@@ -215,7 +166,7 @@ static const exit_handler handlers[] = {
 	[EXIT_REASON_INTERRUPT_WINDOW] = handle_window,
 	[EXIT_REASON_NMI_WINDOW] = handle_window,
 	[EXIT_REASON_TASK_SWITCH] = handle_task_switch,
-	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_CPUID] = vmx_handle_cpuid,
 	[EXIT_REASON_HLT] = handle_hlt,
 	[EXIT_REASON_INVD] = handle_invd_wbinvd,
 	[EXIT_REASON_VMCALL] = handle_vmcall,
@@ -230,8 +181,8 @@ static const exit_handler handlers[] = {
 	[EXIT_REASON_VMXON] = handle_vmx_instruction,
 	[EXIT_REASON_CR_ACCESS] = vmx_handle_cr_access,
 	[EXIT_REASON_IO_INSTRUCTION] = vmx_handle_io,
-	[EXIT_REASON_RDMSR] = handle_rdmsr,
-	[EXIT_REASON_WRMSR] = handle_wrmsr,
+	[EXIT_REASON_RDMSR] = vmx_handle_rdmsr,
+	[EXIT_REASON_WRMSR] = vmx_handle_wrmsr,
 	[EXIT_REASON_EPT_VIOLATION] = vmx_handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_INVEPT] = handle_vmx_instruction,
@@ -241,10 +192,7 @@ static const exit_handler handlers[] = {
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
 };
 
-int vmx_handle_exit(struct vcpu *v)
+int vmx_unexpected_exit(struct vcpu *v)
 {
-	uint32_t reason = to_vmx(v)->exit_reason & 0xFFFF;
-	if (reason < ARRAY_SIZE(handlers) && handlers[reason])
-		return handlers[reason](v);
 	return vmx_stop_with_report(v, INTERNAL_UNHANDLED_EXIT, "unexpected VM exit");
 }

@@ -4,11 +4,37 @@
 
 #include "vmx/vmx_vcpu.h"
 
-void vmx_skip_instruction(struct vcpu *v);
+#include "vmx/vmcs_fields.h"
+#include "vmx/vmx_insn.h"
+
+/* RIP past the instruction that exited (valid for instruction exits). */
+static inline void vmx_skip_instruction(struct vcpu *v)
+{
+	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
+	to_vmx(v)->rip_dirty = true;
+}
+
 uint64_t vmx_gpr_width_mask(struct vcpu *v);
 int vmx_stop_with_report(struct vcpu *v, uint32_t suberror, const char *what);
 
+/* The dispatch table (exit.c), indexed by the basic exit reason; NULL
+ * entries are unexpected exits. */
+typedef int (*vmx_exit_handler)(struct vcpu *v);
+#define VMX_EXIT_HANDLERS 80
+extern const vmx_exit_handler vmx_exit_handlers[VMX_EXIT_HANDLERS];
+int vmx_unexpected_exit(struct vcpu *v);
+
+/* 1: back into the guest; 0: leave vcpu_run() with v->run filled. */
+static inline int vmx_dispatch_exit(struct vcpu *v, uint32_t basic_reason)
+{
+	vmx_exit_handler h = basic_reason < VMX_EXIT_HANDLERS ? vmx_exit_handlers[basic_reason] : NULL;
+	return likely(h) ? h(v) : vmx_unexpected_exit(v);
+}
+
 int vmx_handle_io(struct vcpu *v);
+int vmx_handle_cpuid(struct vcpu *v);
+int vmx_handle_rdmsr(struct vcpu *v);
+int vmx_handle_wrmsr(struct vcpu *v);
 int vmx_handle_ept_violation(struct vcpu *v);
 int vmx_handle_cr_access(struct vcpu *v);
 /* Completes an IN or MMIO read the VMM layer answered (at the next run). */

@@ -85,8 +85,10 @@ static int fetch_and_decode(struct vcpu *v, struct insn *in)
 	uint64_t rip_gla = vmread(VMCS_GUEST_CS_BASE) + v->regs.rip;
 	size_t got = 0;
 
-	/* Fetch what is readable: an instruction may end just before an
-	 * unmapped page. */
+	/* One read usually covers it; near the end of mapped memory fetch
+	 * what is readable byte by byte (an instruction may end there). */
+	if (!vmx_read_gla(v, rip_gla, bytes, sizeof(bytes)))
+		got = sizeof(bytes);
 	while (got < sizeof(bytes) && !vmx_read_gla(v, rip_gla + got, bytes + got, 1))
 		got++;
 	if (!got)
@@ -96,6 +98,7 @@ static int fetch_and_decode(struct vcpu *v, struct insn *in)
 
 static void regs_to_insn(struct vcpu *v, struct insn_regs *r)
 {
+	vmx_cache_regs(v);
 	memcpy(r->gpr, v->regs.gpr, sizeof(r->gpr));
 	r->rip = v->regs.rip;
 	r->rflags = v->regs.rflags;
@@ -184,7 +187,7 @@ static int skip_write(struct vcpu *v, uint64_t gpa)
 	if (fetch_and_decode(v, &in))
 		return vmx_stop_with_report(v, INTERNAL_EMULATION_FAILED, "write to read-only memory not decodable");
 	v->regs.rip += in.len;
-	v->regs_dirty = true;
+	to_vmx(v)->rip_dirty = true;
 	return 1;
 }
 

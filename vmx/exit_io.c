@@ -82,7 +82,6 @@ static void advance_string(struct vcpu *v, bool in, bool rep, uint64_t amask, ui
 	}
 	if (done)
 		vmx_skip_instruction(v);
-	v->regs_dirty = true;
 }
 
 static int io_string(struct vcpu *v, const struct vmx_io_access *q)
@@ -91,6 +90,7 @@ static int io_string(struct vcpu *v, const struct vmx_io_access *q)
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSTRUCTION_INFO);
 	uint64_t amask = addr_mask_of(info);
 	uint64_t gla = vmread(VMCS_GUEST_LINEAR_ADDRESS);
+	vmx_cache_regs(v);
 	bool df = v->regs.rflags & RFLAGS_DF;
 	int64_t step = df ? -(int64_t)q->size : (int64_t)q->size;
 	uint64_t count = q->rep ? v->regs.gpr[GPR_RCX] & amask : 1;

@@ -2,6 +2,7 @@
  * (their values live in the VMCS or are never used by the host), a defined
  * set is emulated here, and everything else raises #GP in the guest. */
 #include "vmx/vmx_vcpu.h"
+#include "vmx/exit.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
@@ -119,12 +120,8 @@ static bool pat_valid(uint64_t pat)
 int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	struct vmx_msr_state *m = &to_vmx(v)->msr;
-	uint64_t *slot = mtrr_slot(m, msr);
+	uint64_t *slot;
 
-	if (slot) {
-		*val = *slot;
-		return 0;
-	}
 	switch (msr) {
 	case MSR_IA32_TSC: *val = rdtsc() + vmread(VMCS_CTRL_TSC_OFFSET); return 0;
 	case MSR_IA32_APIC_BASE: *val = m->apic_base; return 0;
@@ -136,7 +133,12 @@ int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_IA32_MISC_ENABLE: *val = m->misc_enable; return 0;
 	case MSR_IA32_PAT: *val = vmread(VMCS_GUEST_IA32_PAT); return 0;
 	case MSR_EFER: *val = vmread(VMCS_GUEST_IA32_EFER); return 0;
-	default: return -EINVAL;
+	default:
+		slot = mtrr_slot(m, msr);
+		if (!slot)
+			return -EINVAL;
+		*val = *slot;
+		return 0;
 	}
 }
 
@@ -158,12 +160,8 @@ static int write_efer(struct vcpu *v, uint64_t val)
 int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 {
 	struct vmx_msr_state *m = &to_vmx(v)->msr;
-	uint64_t *slot = mtrr_slot(m, msr);
+	uint64_t *slot;
 
-	if (slot) {
-		*slot = val;
-		return 0;
-	}
 	switch (msr) {
 	case MSR_IA32_TSC:
 		vmwrite(VMCS_CTRL_TSC_OFFSET, val - rdtsc());
@@ -184,6 +182,39 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	case MSR_EFER:
 		return write_efer(v, val);
 	default:
-		return -EINVAL; /* including IA32_FEATURE_CONTROL: locked */
+		slot = mtrr_slot(m, msr);
+		if (!slot)
+			return -EINVAL; /* including IA32_FEATURE_CONTROL: locked */
+		*slot = val;
+		return 0;
 	}
+}
+
+#define VEC_GP 13
+
+/* The RDMSR/WRMSR exits: here, so the emulation inlines into them. */
+int vmx_handle_rdmsr(struct vcpu *v)
+{
+	uint64_t val;
+	uint64_t *g = v->regs.gpr;
+	if (vmx_msr_read(v, (uint32_t)g[GPR_RCX], &val)) {
+		vmx_inject_exception(v, VEC_GP, true, 0);
+		return 1;
+	}
+	g[GPR_RAX] = (uint32_t)val;
+	g[GPR_RDX] = val >> 32;
+	vmx_skip_instruction(v);
+	return 1;
+}
+
+int vmx_handle_wrmsr(struct vcpu *v)
+{
+	uint64_t *g = v->regs.gpr;
+	uint64_t val = (g[GPR_RDX] << 32) | (uint32_t)g[GPR_RAX];
+	if (vmx_msr_write(v, (uint32_t)g[GPR_RCX], val)) {
+		vmx_inject_exception(v, VEC_GP, true, 0);
+		return 1;
+	}
+	vmx_skip_instruction(v);
+	return 1;
 }

@@ -155,7 +155,9 @@ void vmcs_write_guest_sregs(struct vcpu *v)
 	vmwrite(VMCS_GUEST_CR3, s->cr3);
 	vmwrite(VMCS_GUEST_CR4, vmx_guest_cr4_for(s->cr4));
 	vmwrite(VMCS_CTRL_CR4_READ_SHADOW, s->cr4);
-	x->guest_cr2 = s->cr2;
+	/* CR2 is not in the VMCS. The host never takes a page fault while
+	 * running a guest's vCPU, so the guest's CR2 simply stays loaded. */
+	__asm__ volatile("mov %0, %%cr2" ::"r"(s->cr2));
 	vmwrite(VMCS_GUEST_IA32_EFER, s->efer);
 	uint32_t entry = g_vmx.entry & ~ENTRY_IA32E_MODE_GUEST;
 	if (s->efer & EFER_LMA_BIT)
@@ -180,7 +182,7 @@ void vmcs_read_guest_sregs(struct vcpu *v, struct sregs *s)
 	s->idt.base = vmread(VMCS_GUEST_IDTR_BASE);
 	s->idt.limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT);
 	s->cr0 = x->cr0_shadow;
-	s->cr2 = x->guest_cr2;
+	s->cr2 = read_cr2();
 	s->cr3 = vmread(VMCS_GUEST_CR3);
 	s->cr4 = x->cr4_shadow;
 	s->efer = vmread(VMCS_GUEST_IA32_EFER);
@@ -216,6 +218,7 @@ int vmcs_load(struct vcpu *v)
 	}
 	x->loaded_cpu = cpu;
 	x->launched = false;
+	x->host_rsp = 0;
 	write_host_state();
 	write_controls(v);
 	write_guest_fixed_state(v);

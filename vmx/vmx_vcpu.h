@@ -27,15 +27,30 @@ struct vmx_msr_state {
 	uint64_t xcr0;
 };
 
+/* The guest's CPUID answers, computed once per (leaf, subleaf): they never
+ * change for a vCPU, and a host CPUID is slow (an exit of its own when the
+ * hypervisor itself runs nested). Direct-mapped. */
+#define CPUID_CACHE_SIZE 32
+#define CPUID_DIRECT_LEAVES 32
+struct cpuid_cache_entry {
+	uint32_t leaf, subleaf;
+	bool valid;
+	uint32_t eax, ebx, ecx, edx;
+};
+
 struct vmx_vcpu {
 	uint64_t vmcs;          /* physical address of the VMCS region */
 	int loaded_cpu;         /* -1: not current anywhere */
 	bool launched;
 	uint16_t vpid;
-	uint64_t guest_cr2;     /* not in the VMCS: switched by hand */
+	uint64_t host_rsp;      /* last HOST_RSP written (vmx/entry.asm) */
+	bool rip_dirty;         /* v->regs.rip changed: write it back */
+	bool regs_cached;       /* v->regs RSP/RFLAGS read since the last exit */
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
 	uint64_t cr8;           /* task priority until the in-core LAPIC owns it */
 	struct vmx_msr_state msr;
+	struct cpuid_cache_entry cpuid_cache[CPUID_CACHE_SIZE];
+	struct cpuid_cache_entry cpuid_direct[CPUID_DIRECT_LEAVES];
 	uint32_t exit_reason;   /* of the current exit */
 	uint64_t exit_qual;
 	/* An IN or MMIO read the VMM layer answers: finished at the next run. */
@@ -70,8 +85,12 @@ void vmcs_dump(struct vcpu *v);
 uint64_t vmx_guest_cr0_for(uint64_t guest_cr0);
 uint64_t vmx_guest_cr4_for(uint64_t guest_cr4);
 
-/* exit.c: 1 = back into the guest, 0 = leave vcpu_run with run filled */
-int vmx_handle_exit(struct vcpu *v);
+/* Reads RSP and RFLAGS into v->regs (the exit path reads only RIP). */
+void vmx_cache_regs(struct vcpu *v);
+
+/* cpuid.c: computes the vCPU's CPUID table (before its first run) */
+void vmx_cpuid_prepare(struct vcpu *v);
+
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 
 /* msr.c */
