@@ -13,6 +13,7 @@ struct vcpu;
 
 struct arch_ops {
 	const char *name;
+	uint64_t max_gpa; /* guest-physical addresses the second-level tables reach */
 	int (*hardware_init)(void); /* on every CPU; 0 or -ENODEV with a logged reason */
 	int (*vm_init)(struct vm *vm);
 	void (*vm_destroy)(struct vm *vm);

@@ -76,32 +76,40 @@ void vm_destroy(struct vm *vm)
 	kfree(vm);
 }
 
-static size_t bitmap_words(uint64_t size)
-{
-	return (size_t)((size / PAGE_SIZE + 63) / 64);
-}
-
 int vm_set_memory_region(struct vm *vm, const struct memory_region *r)
 {
 	enum memslot_change change;
 	uint64_t *bitmap = NULL, *old_bitmap = NULL;
 
+	/* Host page 0 is never guest RAM here, and "0" means "no backing" to
+	 * memslot_gpa_to_hpa(). */
+	if (r->memory_size && !r->host_phys_addr)
+		return -EINVAL;
+	if (r->memory_size && g_arch->max_gpa && r->guest_phys_addr + r->memory_size > g_arch->max_gpa)
+		return -EINVAL;
 	spin_lock(&vm->lock);
 	int err = memslots_check(&vm->slots, r, &change);
 	if (err || change == MEMSLOT_UNCHANGED)
 		goto out;
-	struct memslot old = r->slot < MEMSLOT_MAX ? vm->slots.slot[r->slot] : (struct memslot){0};
-	bool wants_log = (r->flags & MEM_LOG_DIRTY_PAGES) && r->memory_size;
-	if (wants_log && !(old.used && (old.flags & MEM_LOG_DIRTY_PAGES))) {
-		bitmap = kmalloc(bitmap_words(r->memory_size) * sizeof(uint64_t));
+	struct memslots before = vm->slots;
+	if (memslot_change_needs_bitmap(&vm->slots, r, change)) {
+		bitmap = kmalloc(memslot_dirty_words(r->memory_size) * sizeof(uint64_t));
 		if (!bitmap) {
 			err = -ENOMEM;
 			goto out;
 		}
 	}
+	const struct memslot old = vm->slots.slot[r->slot];
 	memslots_apply(&vm->slots, r, change, bitmap, &old_bitmap);
 	const struct memslot *new = vm->slots.slot[r->slot].used ? &vm->slots.slot[r->slot] : NULL;
 	err = g_arch->memslot_changed(vm, old.used ? &old : NULL, new);
+	if (err) {
+		/* Put the slots and the second-level tables back as they were. */
+		g_arch->memslot_changed(vm, new, old.used ? &old : NULL);
+		vm->slots = before;
+		kfree(bitmap);
+		goto out;
+	}
 	kfree(old_bitmap);
 out:
 	spin_unlock(&vm->lock);
@@ -112,11 +120,10 @@ int vm_get_dirty_log(struct vm *vm, uint32_t slot, uint64_t *bitmap, size_t word
 {
 	spin_lock(&vm->lock);
 	int err = memslot_get_dirty_log(&vm->slots, slot, bitmap, words);
-	spin_unlock(&vm->lock);
-	/* The pages are writable again only after the caller re-protects; the
-	 * arch layer write-protects logged slots on every fetch. */
-	if (!err && slot < MEMSLOT_MAX)
+	/* Write-protect the slot again so the next writes are caught. */
+	if (!err)
 		err = g_arch->memslot_changed(vm, &vm->slots.slot[slot], &vm->slots.slot[slot]);
+	spin_unlock(&vm->lock);
 	return err;
 }
 

@@ -64,6 +64,27 @@ static void console_byte(struct vm *vm, uint8_t c)
 		flush_line(vm, m);
 }
 
+/* "vm NAME: stats exits=... by reason: CPUID 12, I/O 340, ..." */
+static void print_stats(struct vm *vm)
+{
+	struct vcpu_stats st;
+	char line[240];
+	int n;
+
+	vcpu_stats_sum(vm, &st);
+	n = hv_snprintf(line, sizeof(line), "exits=%llu io=%llu mmio=%llu emulated_mmio=%llu hypercalls=%llu halts=%llu injections=%llu",
+			(unsigned long long)st.exits, (unsigned long long)st.io_exits,
+			(unsigned long long)st.mmio_exits, (unsigned long long)st.emulated_mmio,
+			(unsigned long long)st.hypercalls, (unsigned long long)st.halts,
+			(unsigned long long)st.injections);
+	for (int r = 0; r < STATS_EXIT_REASONS && n > 0 && (size_t)n < sizeof(line); r++) {
+		if (st.exit_reason[r])
+			n += hv_snprintf(line + n, sizeof(line) - (size_t)n, " %s=%llu",
+					 g_arch->exit_reason_name((uint32_t)r), (unsigned long long)st.exit_reason[r]);
+	}
+	printk(LOG_INFO, "vm %s: stats %s", vm->name, line);
+}
+
 static void vm_stopped(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 static void vm_stopped(struct vm *vm, const char *fmt, ...)
 {
@@ -76,6 +97,7 @@ static void vm_stopped(struct vm *vm, const char *fmt, ...)
 	hv_vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	printk(LOG_MARKER, "vm %s: %s", vm->name, why);
+	print_stats(vm);
 	vm->state = VM_STOPPED;
 	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0) {
 		printk(LOG_MARKER, "vmm: all VMs stopped");

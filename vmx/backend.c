@@ -8,6 +8,7 @@
 #include "mm/heap.h"
 #include "mm/pmm.h"
 #include "vmx/exit_info.h"
+#include "vmx/fpu.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
@@ -31,7 +32,11 @@ static void *ept_alloc(void *ctx, uint64_t *phys)
 
 static void ept_free(void *ctx, void *table, uint64_t phys)
 {
-	pmm_free(&g_pmm, phys, 1);
+	struct vmx_vm *x = ctx;
+	if (x->deferred_count < EPT_DEFERRED_MAX)
+		x->deferred_free[x->deferred_count++] = phys;
+	else
+		pr_warn("vmx: EPT table at 0x%llx leaked (deferred-free list full)", (unsigned long long)phys);
 }
 
 static void *ept_to_virt(void *ctx, uint64_t phys)
@@ -39,7 +44,6 @@ static void *ept_to_virt(void *ctx, uint64_t phys)
 	return (void *)phys;
 }
 
-static const struct ept_ops ept_ops = {ept_alloc, ept_free, ept_to_virt, NULL};
 
 static uint64_t zeroed_pages(uint64_t n, uint8_t fill)
 {
@@ -54,7 +58,8 @@ static int vmx_vm_init(struct vm *vm)
 	struct vmx_vm *x = kmalloc(sizeof(*x));
 	if (!x)
 		return -ENOMEM;
-	int err = ept_init(&x->ept, &ept_ops, g_vmx.ept_2m, g_vmx.ept_1g, false);
+	struct ept_ops ops = {ept_alloc, ept_free, ept_to_virt, x};
+	int err = ept_init(&x->ept, &ops, g_vmx.ept_2m, g_vmx.ept_1g, false);
 	/* Every port exits: in-core devices and the VMM layer decide. */
 	x->io_bitmap[0] = zeroed_pages(1, 0xFF);
 	x->io_bitmap[1] = zeroed_pages(1, 0xFF);
@@ -68,10 +73,18 @@ static int vmx_vm_init(struct vm *vm)
 	return 0;
 }
 
+static void release_deferred(struct vmx_vm *x)
+{
+	for (uint32_t i = 0; i < x->deferred_count; i++)
+		pmm_free(&g_pmm, x->deferred_free[i], 1);
+	x->deferred_count = 0;
+}
+
 static void vmx_vm_destroy(struct vm *vm)
 {
 	struct vmx_vm *x = to_vmx_vm(vm);
 	ept_destroy(&x->ept);
+	release_deferred(x); /* its vCPUs are gone: nothing caches these */
 	pmm_free(&g_pmm, x->io_bitmap[0], 1);
 	pmm_free(&g_pmm, x->io_bitmap[1], 1);
 	pmm_free(&g_pmm, x->msr_bitmap, 1);
@@ -89,23 +102,30 @@ static void flush_ept(struct vmx_vm *x)
 		invept(INVEPT_ALL_CONTEXTS, 0);
 }
 
+static uint32_t slot_prot(const struct memslot *s)
+{
+	/* Dirty logging write-protects the slot; the first write to each page
+	 * faults, is logged, and makes that page writable again. */
+	return s->flags & (MEM_READONLY | MEM_LOG_DIRTY_PAGES) ? EPT_READ | EPT_EXEC : EPT_RWX;
+}
+
 static int vmx_memslot_changed(struct vm *vm, const struct memslot *old, const struct memslot *new)
 {
 	struct vmx_vm *x = to_vmx_vm(vm);
 	int err = 0;
 
-	if (old)
-		err = ept_unmap(&x->ept, old->gpa, old->size);
-	if (!err && new) {
-		uint32_t prot = EPT_READ | EPT_EXEC;
-		/* Dirty logging write-protects the slot; the first write to
-		 * each page faults, is logged, and makes the page writable. */
-		if (!(new->flags & (MEM_READONLY | MEM_LOG_DIRTY_PAGES)))
-			prot |= EPT_WRITE;
-		err = ept_map(&x->ept, new->gpa, new->hpa, new->size, prot);
+	if (old && new && old->gpa == new->gpa && old->hpa == new->hpa && old->size == new->size) {
+		/* same mapping, other rights (dirty logging on/off, log fetched) */
+		err = ept_protect(&x->ept, new->gpa, new->size, slot_prot(new));
+	} else {
+		if (old)
+			err = ept_unmap(&x->ept, old->gpa, old->size);
+		if (!err && new)
+			err = ept_map(&x->ept, new->gpa, new->hpa, new->size, slot_prot(new));
 	}
 	if (vmx_available())
 		flush_ept(x);
+	release_deferred(x);
 	return err;
 }
 
@@ -193,6 +213,7 @@ static int vmx_vcpu_run(struct vcpu *v)
 	if (!v->started) {
 		vmx_msr_reset(v);
 		vmx_cpuid_prepare(v);
+		vmx_fpu_reset();
 		vmwrite(VMCS_GUEST_IA32_PAT, x->msr.pat);
 		v->started = true;
 	}
@@ -251,6 +272,7 @@ static long vmx_check_extension(int cap)
 
 static const struct arch_ops vmx_ops = {
 	.name = "vmx",
+	.max_gpa = EPT_GPA_LIMIT,
 	.vm_init = vmx_vm_init,
 	.vm_destroy = vmx_vm_destroy,
 	.memslot_changed = vmx_memslot_changed,

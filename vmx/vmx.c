@@ -2,6 +2,7 @@
  * the CR0/CR4 fixed bits, a VMXON region with the VMCS revision id, VMXON. */
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
+#include "vmx/fpu.h"
 #include "hv/errno.h"
 #include "hv/log.h"
 #include "hv/percpu.h"
@@ -94,7 +95,9 @@ static int cpu_on(void *unused)
 		return err;
 	write_cr0((read_cr0() | g_vmx.cr0_fixed0) & g_vmx.cr0_fixed1);
 	uint64_t cr4 = read_cr4() | g_vmx.cr4_fixed0 | CR4_VMXE;
-	/* XSETBV on a guest's behalf needs OSXSAVE in the host's CR4. */
+	/* XSETBV/XRSTOR on a guest's behalf need OSXSAVE and OSFXSR in the
+	 * host's CR4 (the host itself still uses no extended state). */
+	cr4 |= CR4_OSFXSR;
 	if (cpuid(1, 0).ecx & CPUID1_ECX_XSAVE)
 		cr4 |= CR4_OSXSAVE;
 	write_cr4(cr4 & g_vmx.cr4_fixed1);
@@ -144,6 +147,10 @@ int vmx_init_all(void)
 	vmx_config_describe(&g_vmx, summary, sizeof(summary));
 	printk(LOG_MARKER, "vmx: caps %s", summary);
 
+	if (vmx_fpu_init()) {
+		pr_err("vmx: out of memory for the FPU init area");
+		return -ENOMEM;
+	}
 	for (uint32_t i = 0; i < g_cpu_count; i++) {
 		vmxon_region[i] = pmm_alloc(&g_pmm, 1, PAGE_SIZE, 0);
 		if (!vmxon_region[i]) {

@@ -9,8 +9,14 @@
 
 #define VMX_MTRR_VAR_COUNT 8
 
+#define EPT_DEFERRED_MAX 64
+
 struct vmx_vm {
 	struct ept ept;
+	/* Tables unlinked by an EPT change, freed only after the INVEPT that
+	 * makes the CPU forget them. */
+	uint64_t deferred_free[EPT_DEFERRED_MAX];
+	uint32_t deferred_count;
 	uint64_t io_bitmap[2];  /* physical addresses of bitmaps A and B */
 	uint64_t msr_bitmap;
 };

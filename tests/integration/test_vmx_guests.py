@@ -36,6 +36,8 @@ def test_hello_and_cpuid_run_side_by_side_and_power_off():
     run.require(r'\[hello\] hello: cmdline "hello.elf exit=42"')
     run.require(r"vm hello: exited code=42")
     assert_all_passed(run, "cpuid")
+    # per-VM statistics at stop: exits by reason, injections (the #GPs it provoked)
+    run.require(r"vm cpuid: stats exits=\d+ .*injections=[1-9]\d* .*CPUID=\d+ .*RDMSR=\d+")
     run.require(r"vmm: all VMs stopped")
     run.require(r"hv: powering off")
 
