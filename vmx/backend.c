@@ -217,9 +217,14 @@ static int vmx_vcpu_run(struct vcpu *v)
 		vmwrite(VMCS_GUEST_IA32_PAT, x->msr.pat);
 		v->started = true;
 	}
-	if (x->pending.kind != PENDING_NONE && vmx_complete_pending(v)) {
-		vmx_stop_with_report(v, INTERNAL_EMULATION_FAILED, "completing I/O for the VMM layer failed");
-		return 0;
+	if (x->pending.kind != PENDING_NONE) {
+		int c = vmx_complete_pending(v);
+		if (c < 0) {
+			vmx_stop_with_report(v, INTERNAL_EMULATION_FAILED, "completing I/O for the VMM layer failed");
+			return 0;
+		}
+		if (c > 0)
+			return 0;
 	}
 	for (;;) {
 		if (v->stop_request) {

@@ -37,7 +37,9 @@ int vmx_handle_rdmsr(struct vcpu *v);
 int vmx_handle_wrmsr(struct vcpu *v);
 int vmx_handle_ept_violation(struct vcpu *v);
 int vmx_handle_cr_access(struct vcpu *v);
-/* Completes an IN or MMIO read the VMM layer answered (at the next run). */
+/* Completes an IN or MMIO read the VMM layer answered (at the next run):
+ * 0 = enter the guest, 1 = leave again (v->run filled: the write half of a
+ * read-modify-write), negative = failure. */
 int vmx_complete_pending(struct vcpu *v);
 int vmx_complete_io_in(struct vcpu *v, bool string);
 

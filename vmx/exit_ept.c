@@ -156,8 +156,10 @@ static int emulate_mmio(struct vcpu *v, uint64_t gpa, uint64_t gla, bool write)
 		       (unsigned long long)gpa, err);
 		return vmx_stop_with_report(v, INTERNAL_EMULATION_FAILED, "MMIO emulation failed");
 	}
-	if (err >= 0)
-		insn_to_regs(v, &r); /* done (or a REP batch): registers as emulated */
+	/* Done, a REP batch, or stopped at the one access per exit the VMM
+	 * layer takes: the registers are architectural either way. */
+	if (err >= 0 || m.left_core)
+		insn_to_regs(v, &r);
 	if (!m.left_core) {
 		v->stats.emulated_mmio++;
 		return 1;
@@ -174,7 +176,9 @@ static int emulate_mmio(struct vcpu *v, uint64_t gpa, uint64_t gla, bool write)
 		x->pending.kind = PENDING_MMIO_READ;
 		x->pending.gpa = m.gpa;
 		x->pending.size = (uint8_t)m.size;
-		x->pending.mmio_gla = gla;
+		/* A REP may have moved on: the pending element's linear address is
+		 * as far from the fault's as its physical one (same page). */
+		x->pending.mmio_gla = gla == INSN_GLA_UNKNOWN ? gla : gla + (m.gpa - gpa);
 	}
 	return 0;
 }
@@ -227,7 +231,9 @@ int vmx_complete_pending(struct vcpu *v)
 		x->mmio_have_value = true;
 		err = emulate_mmio(v, x->pending.gpa, x->pending.mmio_gla, false);
 		x->mmio_have_value = false;
-		err = err == 1 ? 0 : (err == 0 ? -EIO : err);
+		/* 1: done in the core; 0: its write half (AND/OR/XOR on a
+		 * device) leaves for the VMM layer too. */
+		err = err == 1 ? 0 : (err == 0 ? 1 : err);
 	}
 	return err;
 }

@@ -66,13 +66,20 @@ def test_triple_fault_stops_that_vm_while_long_mode_guest_finishes():
 
 
 @bochs
-def test_real_mode_guest_runs_with_unrestricted_guest():
+def test_real_mode_guest_and_string_io_and_mmio_forms():
     cfg = '[hypervisor]\non_all_stopped = "poweroff"\n'
     cfg += ('[vm realmode]\ncpus = [1]\nmemory = "1M"\nimage = "realmode.bin"\n'
             'entry = "real"\nload_addr = 0x8000\nentry_addr = 0x8000\n')
-    run = boot(cfg, ["realmode.bin"])
+    cfg += '[vm iotest]\ncpus = [0]\nmemory = "16M"\nimage = "iotest.elf"\n'
+    run = boot(cfg, ["realmode.bin", "iotest.elf"])
     run.require(r"\[realmode\] realmode: hello from real mode")
     run.require(r"vm realmode: exited code=0$")
+    # REP OUTSB went out to the VMM layer's COM1 as one line
+    run.require(r"\[iotest\] iotest: rep outsb reached the console")
+    for check in ("ins_values", "mmio_loads", "mmio_cmp_flags", "mmio_or_flags",
+                  "mmio_rep_stos", "mmio_rep_movs_values", "mmio_rep_movs_from_ram"):
+        run.require(rf"\[iotest\] iotest: PASS {check}")
+    assert_all_passed(run, "iotest")
 
 
 @bochs
