@@ -9,6 +9,7 @@
 #include "mm/pmm.h"
 #include "vmx/exit_info.h"
 #include "vmx/fpu.h"
+#include "vmx/guest_check.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
@@ -168,6 +169,14 @@ static void report_entry_failure(struct vcpu *v, bool vmfail)
 		       v->vm->name, v->id, reason, vmx_exit_reason_name(reason),
 		       (unsigned long long)vmread(VMCS_EXIT_QUALIFICATION));
 		v->run->fail_entry.hardware_entry_failure_reason = reason;
+	}
+	if (!vmfail) { /* exit reason 33: invalid guest state, say which */
+		struct guest_state g;
+		char problems[GUEST_CHECK_MAX][96];
+		vmcs_snapshot_guest(v, &g);
+		int n = vmx_guest_state_problems(&g, problems, GUEST_CHECK_MAX);
+		for (int i = 0; i < n && i < GUEST_CHECK_MAX; i++)
+			pr_err("vm %s: vcpu%u:   offending guest state: %s", v->vm->name, v->id, problems[i]);
 	}
 	vmcs_dump(v);
 	v->run->exit_reason = EXIT_FAIL_ENTRY;

@@ -1,6 +1,7 @@
 /* VMCS set-up (SDM 3C chapter 25): host state from the per-CPU area, guest
  * state from the vCPU's sregs/regs, controls from the probed configuration. */
 #include "vmx/vmx_vcpu.h"
+#include "vmx/guest_check.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
@@ -251,4 +252,31 @@ void vmcs_dump(struct vcpu *v)
 	       (unsigned long long)s.gdt.base, s.gdt.limit, (unsigned long long)s.idt.base, s.idt.limit,
 	       s.tr.selector, s.tr.attrib, (unsigned long long)vmread(VMCS_GUEST_ACTIVITY_STATE),
 	       (unsigned long long)vmread(VMCS_GUEST_INTERRUPTIBILITY));
+}
+
+/* The guest state as VM entry sees it, for vmx/guest_check.c. */
+void vmcs_snapshot_guest(struct vcpu *v, struct guest_state *g)
+{
+	struct sregs s;
+	vmcs_read_guest_sregs(v, &s);
+	g->cr0 = vmread(VMCS_GUEST_CR0);
+	g->cr4 = vmread(VMCS_GUEST_CR4);
+	g->efer = vmread(VMCS_GUEST_IA32_EFER);
+	g->rflags = vmread(VMCS_GUEST_RFLAGS);
+	g->link_pointer = vmread(VMCS_GUEST_VMCS_LINK_POINTER);
+	g->activity = (uint32_t)vmread(VMCS_GUEST_ACTIVITY_STATE);
+	g->cs = s.cs;
+	g->ss = s.ss;
+	g->ds = s.ds;
+	g->es = s.es;
+	g->fs = s.fs;
+	g->gs = s.gs;
+	g->tr = s.tr;
+	g->ldtr = s.ldt;
+	g->ia32e_entry = vmread(VMCS_CTRL_ENTRY_CONTROLS) & ENTRY_IA32E_MODE_GUEST;
+	g->unrestricted = vmread(VMCS_CTRL_PROC_BASED2) & PROC2_UNRESTRICTED_GUEST;
+	g->cr0_fixed0 = g_vmx.cr0_fixed0;
+	g->cr0_fixed1 = g_vmx.cr0_fixed1;
+	g->cr4_fixed0 = g_vmx.cr4_fixed0;
+	g->cr4_fixed1 = g_vmx.cr4_fixed1;
 }

@@ -88,6 +88,8 @@ int vmcs_load(struct vcpu *v);          /* VMCLEAR+VMPTRLD+full set-up on first 
 void vmcs_write_guest_sregs(struct vcpu *v);
 void vmcs_read_guest_sregs(struct vcpu *v, struct sregs *s);
 void vmcs_dump(struct vcpu *v);
+struct guest_state;
+void vmcs_snapshot_guest(struct vcpu *v, struct guest_state *g);
 uint64_t vmx_guest_cr0_for(uint64_t guest_cr0);
 uint64_t vmx_guest_cr4_for(uint64_t guest_cr4);
 
