@@ -24,6 +24,10 @@ struct arch_ops {
 	/* Runs the vCPU on the current CPU until an exit leaves the core. */
 	int (*vcpu_run)(struct vcpu *v);
 	void (*vcpu_dump)(struct vcpu *v); /* register dump for reports */
+	/* MSRs as the guest sees them; on the vCPU's own CPU (its state lives
+	 * there). -EINVAL for an MSR the guest could not access either. */
+	int (*get_msr)(struct vcpu *v, uint32_t msr, uint64_t *val);
+	int (*set_msr)(struct vcpu *v, uint32_t msr, uint64_t val);
 	uint64_t (*gva_to_gpa)(struct vcpu *v, uint64_t gva, bool *ok);
 	long (*check_extension)(int cap);
 	const char *(*exit_reason_name)(uint32_t reason);

@@ -208,6 +208,16 @@ void vcpu_set_sregs(struct vcpu *v, const struct sregs *s)
 	v->sregs_dirty = true;
 }
 
+int vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	return g_arch->get_msr(v, msr, val);
+}
+
+int vcpu_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	return g_arch->set_msr(v, msr, val);
+}
+
 void vcpu_stats_sum(const struct vm *vm, struct vcpu_stats *out)
 {
 	memset(out, 0, sizeof(*out));

@@ -80,6 +80,10 @@ void vcpu_get_regs(struct vcpu *v, struct regs *r);
 void vcpu_set_regs(struct vcpu *v, const struct regs *r);
 void vcpu_get_sregs(struct vcpu *v, struct sregs *s);
 void vcpu_set_sregs(struct vcpu *v, const struct sregs *s);
+/* KVM_GET/SET_MSRS for one MSR; call on the vCPU's physical CPU (-EBUSY
+ * elsewhere). */
+int vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val);
+int vcpu_set_msr(struct vcpu *v, uint32_t msr, uint64_t val);
 void vcpu_stats_sum(const struct vm *vm, struct vcpu_stats *out);
 
 #endif

@@ -268,6 +268,20 @@ static int vmx_vcpu_run(struct vcpu *v)
 	}
 }
 
+static int vmx_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	if (vmcs_load(v))
+		return -EBUSY;
+	return vmx_msr_read(v, msr, val);
+}
+
+static int vmx_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (vmcs_load(v))
+		return -EBUSY;
+	return vmx_msr_write(v, msr, val);
+}
+
 static void vmx_vcpu_dump(struct vcpu *v)
 {
 	vmcs_dump(v);
@@ -294,6 +308,8 @@ static const struct arch_ops vmx_ops = {
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_dump = vmx_vcpu_dump,
+	.get_msr = vmx_get_msr,
+	.set_msr = vmx_set_msr,
 	.check_extension = vmx_check_extension,
 	.exit_reason_name = vmx_exit_reason_name,
 };

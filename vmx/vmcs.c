@@ -210,6 +210,8 @@ int vmcs_load(struct vcpu *v)
 
 	if (x->loaded_cpu == cpu)
 		return 0;
+	if (x->loaded_cpu >= 0)
+		return -EBUSY; /* current on another CPU: its state lives there */
 	/* A VMCS moves between CPUs only through VMCLEAR (SDM 3C 25.11.1);
 	 * ours never move: each vCPU belongs to one CPU. */
 	*(volatile uint32_t *)x->vmcs = g_vmx.revision_id;
