@@ -23,6 +23,7 @@
 #define APIC_REG_LVT_LINT1 0x360
 #define APIC_REG_LVT_ERROR 0x370
 #define APIC_REG_TIMER_INIT 0x380
+#define APIC_REG_TIMER_CUR 0x390
 #define APIC_REG_TIMER_DIV 0x3E0
 #define X2APIC_MSR_BASE 0x800
 
@@ -43,7 +44,12 @@
 #define ICR_SH_ALL_BUT_SELF (3U << 18)
 #define ICR_SEND_TIMEOUT_US 100000
 
+#define APIC_LVT_TSC_DEADLINE (2U << 17)
+#define CALIBRATE_US 1000
+
 static bool x2apic;
+static bool tsc_deadline;
+static uint64_t timer_ticks_per_ms; /* LAPIC timer at divide-by-16 */
 static volatile uint32_t *mmio;
 static bool ready;
 
@@ -186,4 +192,39 @@ void lapic_timer_stop(void)
 {
 	apic_write(APIC_REG_TIMER_INIT, 0);
 	apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED);
+}
+
+void lapic_timer_calibrate(void)
+{
+	tsc_deadline = cpuid(1, 0).ecx & CPUID1_ECX_TSC_DEADLINE;
+	apic_write(APIC_REG_TIMER_DIV, APIC_TIMER_DIV_16);
+	apic_write(APIC_REG_LVT_TIMER, APIC_LVT_MASKED);
+	apic_write(APIC_REG_TIMER_INIT, 0xFFFFFFFF);
+	udelay(CALIBRATE_US);
+	uint32_t left = apic_read(APIC_REG_TIMER_CUR);
+	apic_write(APIC_REG_TIMER_INIT, 0);
+	timer_ticks_per_ms = 0xFFFFFFFFu - left;
+	if (!timer_ticks_per_ms)
+		timer_ticks_per_ms = 1;
+}
+
+void lapic_timer_at_tsc(uint64_t tsc, uint8_t vector)
+{
+	if (tsc_deadline) {
+		apic_write(APIC_REG_LVT_TIMER, APIC_LVT_TSC_DEADLINE | vector);
+		/* WRMSR to the deadline MSR is not ordered with the LVT write
+		 * on every CPU: fence it (SDM 3A 12.5.4.1). */
+		__asm__ volatile("mfence" ::: "memory");
+		wrmsr(MSR_IA32_TSC_DEADLINE, tsc ? tsc : 1);
+		return;
+	}
+	uint64_t now = rdtsc();
+	uint64_t hz = tsc_hz();
+	uint64_t dt = tsc > now ? MIN(tsc - now, hz) : 0; /* at most 1 s ahead: re-armed */
+	uint64_t count = hz ? dt * timer_ticks_per_ms / (hz / 1000) : 1;
+	if (count == 0)
+		count = 1;
+	if (count > 0xFFFFFFFFu)
+		count = 0xFFFFFFFFu; /* wakes early: the caller re-arms */
+	lapic_timer_oneshot((uint32_t)count, vector);
 }

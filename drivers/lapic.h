@@ -26,4 +26,11 @@ bool lapic_ipi_wait_idle(void);
 void lapic_timer_oneshot(uint32_t count, uint8_t vector);
 void lapic_timer_stop(void);
 
+/* Wakes this CPU with `vector` once the TSC reaches `tsc` (TSC-deadline
+ * mode when the CPU has it, else a one-shot count from the LAPIC timer
+ * rate measured at boot). A deadline in the past fires at once. */
+void lapic_timer_at_tsc(uint64_t tsc, uint8_t vector);
+/* Measures the LAPIC timer against the TSC (boot CPU, once). */
+void lapic_timer_calibrate(void);
+
 #endif

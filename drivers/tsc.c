@@ -11,6 +11,7 @@
 static uint64_t tsc_freq;
 static uint64_t tsc_at_init;
 static uint64_t ns_per_tick_q32; /* nanoseconds per TSC tick, 32.32 fixed point */
+static uint64_t ticks_per_ns_q32; /* TSC ticks per nanosecond, 32.32 fixed point */
 
 const char *tsc_source_name(enum tsc_source s)
 {
@@ -86,6 +87,8 @@ enum tsc_source tsc_init(uint16_t pm_port, bool pm_32bit)
 		src = TSC_SRC_NONE;
 	}
 	ns_per_tick_q32 = (1000000000ULL << 32) / hz;
+	/* (hz << 32) / 1e9 without a 128-bit division (no libgcc here) */
+	ticks_per_ns_q32 = ((hz / 1000000000ULL) << 32) + ((hz % 1000000000ULL) << 32) / 1000000000ULL;
 	tsc_at_init = rdtsc();
 	tsc_freq = hz;
 	return src;
@@ -103,6 +106,16 @@ uint64_t clock_ns(void)
 	/* 128-bit product, no division: no libgcc helpers in a freestanding build */
 	unsigned __int128 d = rdtsc() - tsc_at_init;
 	return (uint64_t)((d * ns_per_tick_q32) >> 32);
+}
+
+uint64_t tsc_to_ns(uint64_t ticks)
+{
+	return (uint64_t)(((unsigned __int128)ticks * ns_per_tick_q32) >> 32);
+}
+
+uint64_t ns_to_tsc(uint64_t ns)
+{
+	return (uint64_t)(((unsigned __int128)ns * ticks_per_ns_q32) >> 32);
 }
 
 uint64_t clock_us(void)

@@ -16,6 +16,9 @@ const char *tsc_source_name(enum tsc_source s);
 /* Monotonic time since tsc_init (0 before it). */
 uint64_t clock_ns(void);
 uint64_t clock_us(void);
+/* Conversions at the calibrated rate (multiply and shift: no division). */
+uint64_t tsc_to_ns(uint64_t ticks);
+uint64_t ns_to_tsc(uint64_t ns);
 
 /* Busy-wait helpers (boot paths only). Before calibration they assume a
  * conservative 4 GHz so waits are never shorter than asked. */

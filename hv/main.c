@@ -151,6 +151,7 @@ static void boot_main_late(void *arg)
 		fatal("CPU has no local APIC");
 	i8259_disable(VEC_LEGACY_PIC_BASE);
 	lapic_init_cpu();
+	lapic_timer_calibrate();
 	bsp->apic_id = lapic_id();
 	bsp->online = 1;
 	pr_info("lapic: %s mode, boot cpu APIC id %u", lapic_is_x2apic() ? "x2APIC" : "xAPIC", bsp->apic_id);

@@ -4,6 +4,10 @@
 #include "hv/errno.h"
 #include "hv/log.h"
 #include "hv/string.h"
+#include "hv/percpu.h"
+#include "hv/trap.h"
+#include "drivers/lapic.h"
+#include "drivers/tsc.h"
 #include "mm/heap.h"
 
 const struct arch_ops *g_arch;
@@ -46,6 +50,7 @@ int vm_create(const char *name, struct vm **out)
 		kfree(vm);
 		return err;
 	}
+	vm->clock_base_tsc = rdtsc();
 	spin_lock(&vm_list_lock);
 	vm->id = next_vm_id++;
 	vm->next = vm_list;
@@ -206,6 +211,23 @@ void vcpu_set_sregs(struct vcpu *v, const struct sregs *s)
 {
 	v->sregs = *s;
 	v->sregs_dirty = true;
+}
+
+void vcpu_kick(struct vcpu *v, uint32_t request)
+{
+	__atomic_fetch_or(&v->requests, request, __ATOMIC_SEQ_CST);
+	if (v->pcpu != this_cpu_index() && v->pcpu < g_cpu_count)
+		lapic_send_ipi(g_cpus[v->pcpu]->apic_id, VEC_WAKE);
+}
+
+uint64_t vm_clock_ns(const struct vm *vm)
+{
+	return tsc_to_ns(rdtsc() - vm->clock_base_tsc);
+}
+
+uint64_t vm_ns_to_tsc(const struct vm *vm, uint64_t ns)
+{
+	return vm->clock_base_tsc + ns_to_tsc(ns);
 }
 
 int vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)

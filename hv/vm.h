@@ -16,8 +16,15 @@
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
 
+/* Requests to a vCPU (KVM's vcpu->requests): set by anyone, with a kick. */
+#define VCPU_REQ_EVENT (1U << 0) /* an interrupt or NMI may be deliverable */
+#define VCPU_REQ_STOP (1U << 1)  /* leave vcpu_run() with EXIT_STOPPED */
+#define VCPU_REQ_TIMER (1U << 2) /* a timer is armed: re-arm at every entry */
+
 struct vcpu {
 	struct vm *vm;
+	volatile uint32_t requests;
+	volatile bool nmi_pending;
 	uint32_t id;
 	uint32_t pcpu;          /* the physical CPU it runs on, exclusively */
 	struct vcpu_run *run;
@@ -25,7 +32,6 @@ struct vcpu {
 	struct sregs sregs;     /* loaded at the first entry, or when dirty */
 	bool regs_dirty, sregs_dirty;
 	bool started;
-	volatile bool stop_request;
 	struct vcpu_stats stats;
 	void *arch;
 };
@@ -39,6 +45,8 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	uint32_t vcpu_count;
 	volatile enum vm_state state;
+	uint64_t clock_base_tsc; /* the VM's clock starts at 0 here */
+	void *irqchip;           /* hv/irqchip.c, NULL when the VM has none */
 	void *arch;
 	void *vmm;              /* the VMM layer's own state */
 	struct vm *next;        /* global VM list */
@@ -80,6 +88,13 @@ void vcpu_get_regs(struct vcpu *v, struct regs *r);
 void vcpu_set_regs(struct vcpu *v, const struct regs *r);
 void vcpu_get_sregs(struct vcpu *v, struct sregs *s);
 void vcpu_set_sregs(struct vcpu *v, const struct sregs *s);
+/* Makes the vCPU look at its requests soon: an IPI takes its CPU out of
+ * guest mode or out of a halt. */
+void vcpu_kick(struct vcpu *v, uint32_t request);
+/* The VM's clock (struct vclock, hv/devmodel.h) and conversions. */
+uint64_t vm_clock_ns(const struct vm *vm);
+uint64_t vm_ns_to_tsc(const struct vm *vm, uint64_t ns);
+
 /* KVM_GET/SET_MSRS for one MSR; call on the vCPU's physical CPU (-EBUSY
  * elsewhere). */
 int vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val);

@@ -7,6 +7,7 @@
 #include "hv/errno.h"
 #include "hv/arch.h"
 #include "hv/hypercall.h"
+#include "hv/irqchip.h"
 #include "hv/loader.h"
 #include "hv/log.h"
 #include "hv/percpu.h"

@@ -236,9 +236,14 @@ static int vmx_vcpu_run(struct vcpu *v)
 			return 0;
 	}
 	for (;;) {
-		if (v->stop_request) {
-			v->run->exit_reason = EXIT_STOPPED;
-			return 0;
+		/* One word says whether anything but "enter" is to be done:
+		 * stop, events to inject, timers to re-arm. */
+		if (unlikely(v->requests)) {
+			if (v->requests & VCPU_REQ_STOP) {
+				v->run->exit_reason = EXIT_STOPPED;
+				return 0;
+			}
+			vmx_prepare_entry_events(v);
 		}
 		sync_before_entry(v, x);
 		irq_disable();

@@ -52,6 +52,7 @@ int vmx_stop_with_report(struct vcpu *v, uint32_t suberror, const char *what)
 
 static int handle_exception_nmi(struct vcpu *v)
 {
+	vmx_check_idt_vectoring(v);
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	if (((info >> 8) & 7) == VMX_INTR_TYPE_NMI) {
 		/* The host's NMI (panic stop, or a real one): deliver it to our
@@ -64,6 +65,7 @@ static int handle_exception_nmi(struct vcpu *v)
 
 static int handle_external_interrupt(struct vcpu *v)
 {
+	vmx_check_idt_vectoring(v);
 	return 1; /* already taken: interrupts were enabled after the exit */
 }
 
@@ -79,9 +81,7 @@ static int handle_hlt(struct vcpu *v)
 {
 	v->stats.halts++;
 	vmx_skip_instruction(v);
-	/* No in-core interrupt sources yet: nothing can wake it. */
-	v->run->exit_reason = EXIT_HLT;
-	return 0;
+	return vmx_halt(v);
 }
 
 static int handle_vmcall(struct vcpu *v)
@@ -132,11 +132,15 @@ static int handle_window(struct vcpu *v)
 {
 	uint32_t proc = (uint32_t)vmread(VMCS_CTRL_PROC_BASED);
 	vmwrite(VMCS_CTRL_PROC_BASED, proc & ~(PROC_INTERRUPT_WINDOW_EXITING | PROC_NMI_WINDOW_EXITING));
+	/* the guest can take the event now: evaluate injection again */
+	__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED);
 	return 1;
 }
 
 static int handle_preemption_timer(struct vcpu *v)
 {
+	vmx_check_idt_vectoring(v);
+	__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED); /* a timer is due */
 	return 1;
 }
 
@@ -149,11 +153,13 @@ static int handle_ept_misconfig(struct vcpu *v)
 
 static int handle_task_switch(struct vcpu *v)
 {
+	vmx_check_idt_vectoring(v);
 	return vmx_stop_with_report(v, INTERNAL_UNHANDLED_EXIT, "task switch (not emulated)");
 }
 
 static int handle_init_sipi(struct vcpu *v)
 {
+	vmx_check_idt_vectoring(v);
 	return 1; /* guest SMP start-up comes with the in-core LAPIC */
 }
 

@@ -200,6 +200,8 @@ int vmx_handle_ept_violation(struct vcpu *v)
 	struct vmx_ept_violation q = vmx_decode_ept_violation(vmread(VMCS_EXIT_QUALIFICATION));
 	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
 
+	vmx_check_idt_vectoring(v);
+
 	const struct memslot *slot = memslot_find(&v->vm->slots, gpa);
 	if (!slot)
 		return emulate_mmio(v, gpa, q.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : INSN_GLA_UNKNOWN,

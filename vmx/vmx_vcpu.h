@@ -58,6 +58,9 @@ struct vmx_vcpu {
 	struct cpuid_cache_entry cpuid_cache[CPUID_CACHE_SIZE];
 	struct cpuid_cache_entry cpuid_direct[CPUID_DIRECT_LEAVES];
 	uint32_t exit_reason;   /* of the current exit */
+	uint32_t reinject;      /* VM-entry info of an event an exit interrupted, 0: none */
+	uint32_t reinject_error, reinject_len;
+	bool timer_armed;       /* the preemption timer is in the pin controls */
 	uint64_t exit_qual;
 	/* An IN or MMIO read the VMM layer answers: finished at the next run. */
 	struct {
@@ -100,6 +103,15 @@ void vmx_cache_regs(struct vcpu *v);
 void vmx_cpuid_prepare(struct vcpu *v);
 
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+
+/* inject.c */
+/* For exits that can interrupt event delivery (exceptions, interrupts, EPT,
+ * task switch, INIT, preemption timer; never instruction exits): keeps an
+ * interrupted event for re-injection (SDM 3C 28.2.4). */
+void vmx_check_idt_vectoring(struct vcpu *v);
+void vmx_prepare_entry_events(struct vcpu *v);
+bool vmx_interrupt_window_open(struct vcpu *v);
+int vmx_halt(struct vcpu *v);
 
 /* msr.c */
 void vmx_msr_reset(struct vcpu *v);
