@@ -19,6 +19,7 @@ int io_bus_register(struct io_bus *bus, uint64_t base, uint64_t len, struct io_d
 	memmove(&bus->range[i + 1], &bus->range[i], (bus->count - i) * sizeof(bus->range[0]));
 	bus->range[i] = (struct io_range){base, len, dev};
 	bus->count++;
+	bus->generation = bus->generation + 1 ? bus->generation + 1 : 1;
 	return 0;
 }
 
@@ -30,6 +31,7 @@ int io_bus_unregister(struct io_bus *bus, struct io_device *dev)
 			memmove(&bus->range[i], &bus->range[i + 1], (bus->count - i - 1) * sizeof(bus->range[0]));
 			bus->count--;
 			removed++;
+			bus->generation = bus->generation + 1 ? bus->generation + 1 : 1;
 		} else {
 			i++;
 		}
@@ -37,7 +39,7 @@ int io_bus_unregister(struct io_bus *bus, struct io_device *dev)
 	return removed ? 0 : -ENOENT;
 }
 
-static const struct io_range *find(const struct io_bus *bus, uint64_t addr, uint32_t len)
+const struct io_range *io_bus_find(const struct io_bus *bus, uint64_t addr, uint32_t len)
 {
 	uint32_t lo = 0, hi = bus->count;
 	while (lo < hi) {
@@ -55,12 +57,12 @@ static const struct io_range *find(const struct io_bus *bus, uint64_t addr, uint
 
 bool io_bus_claims(const struct io_bus *bus, uint64_t addr, uint32_t len)
 {
-	return find(bus, addr, len) != NULL;
+	return io_bus_find(bus, addr, len) != NULL;
 }
 
 int io_bus_read(const struct io_bus *bus, uint64_t addr, uint32_t len, uint64_t *val)
 {
-	const struct io_range *r = find(bus, addr, len);
+	const struct io_range *r = io_bus_find(bus, addr, len);
 	if (!r || !r->dev->ops->read)
 		return -ENODEV;
 	return r->dev->ops->read(r->dev, addr, len, val);
@@ -68,7 +70,7 @@ int io_bus_read(const struct io_bus *bus, uint64_t addr, uint32_t len, uint64_t 
 
 int io_bus_write(const struct io_bus *bus, uint64_t addr, uint32_t len, uint64_t val)
 {
-	const struct io_range *r = find(bus, addr, len);
+	const struct io_range *r = io_bus_find(bus, addr, len);
 	if (!r || !r->dev->ops->write)
 		return -ENODEV;
 	return r->dev->ops->write(r->dev, addr, len, val);

@@ -32,6 +32,16 @@ struct io_range {
 struct io_bus {
 	struct io_range range[IOBUS_MAX_DEVICES]; /* sorted by base, disjoint */
 	uint32_t count;
+	uint32_t generation; /* bumped by every (un)registration */
+};
+
+/* A one-entry lookup cache (per vCPU: no sharing, no locking). Repeated
+ * accesses to one port, claimed or not, skip the search. */
+struct io_bus_cache {
+	uint64_t addr;
+	uint32_t len;
+	uint32_t generation; /* 0: empty (buses start at generation 1) */
+	const struct io_range *range;
 };
 
 enum io_bus_kind { IO_BUS_PIO, IO_BUS_MMIO, IO_BUS_COUNT };
@@ -43,5 +53,18 @@ int io_bus_unregister(struct io_bus *bus, struct io_device *dev);
 int io_bus_read(const struct io_bus *bus, uint64_t addr, uint32_t len, uint64_t *val);
 int io_bus_write(const struct io_bus *bus, uint64_t addr, uint32_t len, uint64_t val);
 bool io_bus_claims(const struct io_bus *bus, uint64_t addr, uint32_t len);
+/* The range that claims the whole access, or NULL. Registration happens
+ * while a VM is built, so lookups need no lock; calling the device may. */
+const struct io_range *io_bus_find(const struct io_bus *bus, uint64_t addr, uint32_t len);
+
+static inline const struct io_range *io_bus_find_cached(const struct io_bus *bus, struct io_bus_cache *c,
+							 uint64_t addr, uint32_t len)
+{
+	if (likely(c->addr == addr && c->len == len && c->generation == bus->generation))
+		return c->range;
+	const struct io_range *r = io_bus_find(bus, addr, len);
+	*c = (struct io_bus_cache){addr, len, bus->generation, r};
+	return r;
+}
 
 #endif

@@ -1,19 +1,36 @@
-/* A VM's in-core interrupt sources as the backend sees them for one vCPU
- * (KVM's kvm_cpu_has_interrupt / kvm_cpu_get_interrupt and the timers):
- * the LAPIC, the PIC through LINT0/ExtINT, and every device timer. */
+/* A VM's in-core irqchip (KVM_CREATE_IRQCHIP): the 8259 pair, the IOAPIC,
+ * the GSI routing table and one LAPIC per vCPU, wired together; plus the
+ * per-vCPU view the backend uses at every entry (KVM's
+ * kvm_cpu_has_interrupt / kvm_cpu_get_interrupt) and the timers. */
 #ifndef HV_IRQCHIP_H
 #define HV_IRQCHIP_H
 
 #include "hv/vm.h"
 
-/* The highest-priority external interrupt the vCPU could take now, or -1. */
-int irqchip_pending_vector(struct vcpu *v);
-/* The vector is being injected: in service from now on. */
-void irqchip_ack(struct vcpu *v, int vector);
-/* When a timer of this vCPU (or, for vCPU 0, of the board) next needs
- * attention, in VM-clock nanoseconds; DEADLINE_NONE if never. */
+struct vlapic;
+
+int irqchip_create(struct vm *vm);
+void irqchip_destroy(struct vm *vm);
+/* The vCPU's LAPIC (APIC id = vCPU id; vCPU 0 is the BSP). */
+int irqchip_add_vcpu(struct vcpu *v);
+struct vlapic *irqchip_lapic(struct vcpu *v);
+
+/* irq_line(vm, gsi, level) and MSIs (KVM_IRQ_LINE, KVM_SIGNAL_MSI). */
+int irq_line_vm(struct vm *vm, uint32_t gsi, int level);
+int signal_msi(struct vm *vm, uint64_t addr, uint32_t data);
+
+/* Board timers (PIT, RTC, UART...): polled by vCPU 0 at their deadlines. */
+int irqchip_add_timer(struct vm *vm, uint64_t (*next)(void *ctx), void (*poll)(void *ctx, uint64_t now),
+		      void *ctx);
+
+/* Per vCPU, on its own CPU: */
+bool irqchip_has_interrupt(struct vcpu *v);
+int irqchip_ack(struct vcpu *v);          /* the vector to inject now, or -1 */
 uint64_t irqchip_next_deadline(struct vcpu *v);
-/* Fires whatever is due; may raise interrupts (setting VCPU_REQ_EVENT). */
-void irqchip_poll(struct vcpu *v);
+void irqchip_poll(struct vcpu *v);        /* fires due timers, collects NMIs */
+
+/* Serializes every model of the VM; callbacks run under it. */
+void irqchip_lock(struct vm *vm);
+void irqchip_unlock(struct vm *vm);
 
 #endif

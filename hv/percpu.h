@@ -6,6 +6,8 @@
 #include "hv/compiler.h"
 #include "hv/x86.h"
 
+struct vcpu;
+
 #define HV_MAX_CPUS 64
 #define CPU_STACK_SIZE (16 * KiB)
 #define CPU_IST_STACK_SIZE (8 * KiB)
@@ -43,6 +45,7 @@ struct percpu {
 	uint64_t gdt[5] __aligned(8); /* null, code, data, TSS (two slots) */
 	struct tss64 tss __aligned(16);
 	volatile uint32_t online;
+	struct vcpu *current_vcpu; /* the vCPU this CPU runs, while it runs it */
 	/* self-test counters, touched from interrupt handlers */
 	volatile uint64_t ipi_pings;
 	volatile uint64_t ipi_pongs;

@@ -188,6 +188,7 @@ int vcpu_run(struct vcpu *v)
 	if (v->run->exit_reason == EXIT_HYPERCALL)
 		v->regs.gpr[GPR_RAX] = v->run->hypercall.ret;
 	v->run->exit_reason = EXIT_NONE;
+	this_cpu()->current_vcpu = v;
 	return g_arch->vcpu_run(v);
 }
 

@@ -33,8 +33,12 @@ struct vcpu {
 	bool regs_dirty, sregs_dirty;
 	bool started;
 	struct vcpu_stats stats;
+	struct io_bus_cache pio_cache;
+	struct vlapic *lapic;   /* its in-core LAPIC, NULL without an irqchip */
 	void *arch;
 };
+
+struct vlapic;
 
 struct vm {
 	char name[VM_NAME_MAX];
@@ -47,6 +51,7 @@ struct vm {
 	volatile enum vm_state state;
 	uint64_t clock_base_tsc; /* the VM's clock starts at 0 here */
 	void *irqchip;           /* hv/irqchip.c, NULL when the VM has none */
+	void *board;             /* hv/board.c */
 	void *arch;
 	void *vmm;              /* the VMM layer's own state */
 	struct vm *next;        /* global VM list */

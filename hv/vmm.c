@@ -6,6 +6,7 @@
 #include "hv/config.h"
 #include "hv/errno.h"
 #include "hv/arch.h"
+#include "hv/board.h"
 #include "hv/hypercall.h"
 #include "hv/irqchip.h"
 #include "hv/loader.h"
@@ -18,11 +19,8 @@
 #include "mm/heap.h"
 #include "mm/pmm.h"
 
-/* Devices the VMM layer owns (docs/guest-abi.md). */
-#define COM1_BASE 0x3F8
-#define UART_THR 0
-#define UART_LSR 5
-#define UART_LSR_IDLE 0x60 /* transmitter empty: THRE | TEMT */
+/* Devices the VMM layer owns (docs/guest-abi.md); the PC board (COM1,
+ * PIT, RTC...) is in-core (hv/board.c). */
 #define DEBUG_EXIT_PORT 0xF4
 #define DEBUG_CONSOLE_PORT 0xE9
 #define TEST_MMIO_BASE 0xFEBF0000ULL
@@ -38,6 +36,7 @@ struct vmm_vm {
 	uint64_t ram_hpa, ram_pages, ro_hpa, ro_pages;
 	const uint8_t *image;
 	size_t image_len;
+	const char *reset_reason; /* the guest asked for a reset */
 };
 
 static struct hv_config config;
@@ -121,18 +120,14 @@ static int handle_io(struct vm *vm, struct vcpu_run *run)
 				vm_stopped(vm, "exited code=%u", val);
 				return 1;
 			}
-			if (port == COM1_BASE + UART_THR || port == DEBUG_CONSOLE_PORT)
+			if (port == DEBUG_CONSOLE_PORT)
 				console_byte(vm, (uint8_t)val);
 		}
 		return 0; /* other ports: absent, as on a PC */
 	}
 	uint8_t fill = 0xFF; /* absent ports float high */
-	if (port == COM1_BASE + UART_LSR)
-		fill = UART_LSR_IDLE;
-	else if (port == DEBUG_CONSOLE_PORT)
+	if (port == DEBUG_CONSOLE_PORT)
 		fill = DEBUG_CONSOLE_PORT;
-	else if (port >= COM1_BASE && port < COM1_BASE + 8)
-		fill = 0;
 	memset(run->io_data, fill, (size_t)n * size);
 	return 0;
 }
@@ -198,9 +193,14 @@ static int handle_exit(struct vcpu *v)
 		vm_stopped(vm, "stopped: internal error %u (0x%llx)", run->internal.suberror,
 			   (unsigned long long)run->internal.data[0]);
 		return 1;
-	case EXIT_STOPPED:
-		vm_stopped(vm, "stopped: on request");
+	case EXIT_STOPPED: {
+		struct vmm_vm *m = vm->vmm;
+		if (m->reset_reason)
+			vm_stopped(vm, "stopped: reset by the guest (%s)", m->reset_reason);
+		else
+			vm_stopped(vm, "stopped: on request");
 		return 1;
+	}
 	default:
 		vm_stopped(vm, "stopped: unknown exit %u", run->exit_reason);
 		return 1;
@@ -235,6 +235,22 @@ static const struct boot_module *find_module(const struct boot_info *bi, const c
 	}
 	return NULL;
 }
+
+static void board_console(struct vm *vm, uint8_t byte)
+{
+	console_byte(vm, byte);
+}
+
+static void board_reset(struct vm *vm, const char *reason)
+{
+	/* Restarting in place comes with VM lifecycle support: stop for now. */
+	struct vmm_vm *m = vm->vmm;
+	m->reset_reason = reason;
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
+}
+
+static const struct board_ops board_ops = {board_console, board_reset};
 
 static int guest_write(void *ctx, uint64_t gpa, const void *src, size_t len)
 {
@@ -287,6 +303,13 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 	if (!m)
 		return -ENOMEM;
 	vm->vmm = m;
+	r = irqchip_create(vm);
+	if (!r)
+		r = board_create(vm, c->memory, &board_ops);
+	if (r) {
+		pr_err("vm %s: cannot create the irqchip and board devices (%d)", c->name, r);
+		return r;
+	}
 	m->cfg = c;
 	m->ram_pages = c->memory / PAGE_SIZE;
 	m->ram_hpa = alloc_guest_ram(m->ram_pages);
@@ -324,6 +347,8 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 	}
 	struct vcpu *v;
 	r = vcpu_create(vm, 0, c->cpus[0], &v);
+	if (!r)
+		r = irqchip_add_vcpu(v);
 	if (r)
 		return r;
 	vcpu_set_regs(v, &st.regs);

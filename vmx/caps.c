@@ -88,7 +88,7 @@ static int build_controls(const struct vmx_msrs *m, struct vmx_config *c, const 
 			     m->proc2, missing);
 	if (!err)
 		err = adjust(&c->exit, exit_required, ARRAY_SIZE(exit_required),
-			     EXIT_SAVE_PAT | EXIT_LOAD_PAT, exit, missing);
+			     EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_PREEMPTION_TIMER, exit, missing);
 	if (!err)
 		err = adjust(&c->entry, entry_required, ARRAY_SIZE(entry_required), ENTRY_LOAD_PAT,
 			     entry, missing);
@@ -102,6 +102,9 @@ static int build_controls(const struct vmx_msrs *m, struct vmx_config *c, const 
 	c->ia32e_guest = (entry >> 32) & ENTRY_IA32E_MODE_GUEST;
 	c->virtual_nmis = c->pin & PIN_VIRTUAL_NMIS;
 	c->preemption_timer = c->pin & PIN_PREEMPTION_TIMER;
+	c->save_preemption_timer = c->exit & EXIT_SAVE_PREEMPTION_TIMER;
+	/* Only valid while the timer is active (SDM 27.2.1.2): set with it. */
+	c->exit &= ~EXIT_SAVE_PREEMPTION_TIMER | (uint32_t)exit;
 	c->pin &= ~PIN_PREEMPTION_TIMER | (uint32_t)pin; /* armed per run, not always */
 	c->unrestricted_guest = c->proc2 & PROC2_UNRESTRICTED_GUEST;
 	c->vpid = (c->proc2 & PROC2_ENABLE_VPID) && (m->ept_vpid & VPID_CAP_INVVPID);

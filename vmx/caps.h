@@ -61,6 +61,7 @@
 #define EXIT_LOAD_PAT (1U << 19)
 #define EXIT_SAVE_EFER (1U << 20)
 #define EXIT_LOAD_EFER (1U << 21)
+#define EXIT_SAVE_PREEMPTION_TIMER (1U << 22)
 /* VM-entry controls, 25.8.1 */
 #define ENTRY_LOAD_DEBUG_CONTROLS (1U << 2)
 #define ENTRY_IA32E_MODE_GUEST (1U << 9)
@@ -98,6 +99,7 @@ struct vmx_config {
 	bool vpid, invvpid_single, invvpid_all;
 	bool unrestricted_guest;
 	bool preemption_timer;
+	bool save_preemption_timer; /* the remaining count survives exits */
 	uint8_t preemption_timer_shift; /* timer counts TSC >> shift (A.6) */
 	bool virtual_nmis;
 	bool interrupt_window, nmi_window; /* may be set while running */

@@ -7,6 +7,8 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
+#include "hv/irqchip.h"
+#include "hv/vlapic.h"
 
 #define VEC_GP 13
 #define CR0_PE_BIT (1ULL << 0)
@@ -75,7 +77,12 @@ int vmx_handle_cr_access(struct vcpu *v)
 			err = emulate_cr4_write(v, *gpr(v, q.gpr));
 		else if (q.cr == 3)
 			vmwrite(VMCS_GUEST_CR3, *gpr(v, q.gpr));
-		else if (q.cr == 8)
+		else if (q.cr == 8 && v->vm->irqchip) {
+			irqchip_lock(v->vm);
+			err = vlapic_set_cr8(irqchip_lapic(v), *gpr(v, q.gpr));
+			irqchip_unlock(v->vm);
+			__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED); /* TPR fell? */
+		} else if (q.cr == 8)
 			x->cr8 = *gpr(v, q.gpr) & 0xF;
 		else
 			err = -EINVAL;
@@ -83,6 +90,8 @@ int vmx_handle_cr_access(struct vcpu *v)
 	case VMX_CR_MOV_FROM_CR:
 		if (q.cr == 3)
 			*gpr(v, q.gpr) = vmread(VMCS_GUEST_CR3);
+		else if (q.cr == 8 && v->vm->irqchip)
+			*gpr(v, q.gpr) = vlapic_get_cr8(irqchip_lapic(v));
 		else if (q.cr == 8)
 			*gpr(v, q.gpr) = x->cr8;
 		else

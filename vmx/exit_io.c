@@ -7,6 +7,7 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
 #include "hv/string.h"
+#include "hv/irqchip.h"
 
 #define RFLAGS_DF (1ULL << 10)
 #define IN_CORE_BATCH 1024 /* string I/O elements per exit, in core */
@@ -35,20 +36,50 @@ static uint64_t addr_mask_of(uint32_t insn_info)
 	}
 }
 
+/* In-core devices are serialized by the VM's irqchip lock; ports nobody
+ * claims (the VMM layer's) are found without it. */
+static int bus_read(struct vcpu *v, uint16_t port, uint32_t size, uint64_t *val)
+{
+	const struct io_range *r = io_bus_find_cached(&v->vm->bus[IO_BUS_PIO], &v->pio_cache, port, size);
+	if (!r || !r->dev->ops->read)
+		return -ENODEV;
+	if (v->vm->irqchip)
+		irqchip_lock(v->vm);
+	int err = r->dev->ops->read(r->dev, port, size, val);
+	if (v->vm->irqchip)
+		irqchip_unlock(v->vm);
+	return err;
+}
+
+static int bus_write(struct vcpu *v, uint16_t port, uint32_t size, uint64_t val)
+{
+	const struct io_range *r = io_bus_find_cached(&v->vm->bus[IO_BUS_PIO], &v->pio_cache, port, size);
+	if (!r || !r->dev->ops->write)
+		return -ENODEV;
+	if (v->vm->irqchip)
+		irqchip_lock(v->vm);
+	int err = r->dev->ops->write(r->dev, port, size, val);
+	if (v->vm->irqchip) {
+		irqchip_unlock(v->vm);
+		/* a PIC EOI or mask change may unblock an interrupt */
+		__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED);
+	}
+	return err;
+}
+
 static int io_simple(struct vcpu *v, const struct vmx_io_access *q)
 {
-	const struct io_bus *bus = &v->vm->bus[IO_BUS_PIO];
 	struct vcpu_run *run = v->run;
 
 	vmx_skip_instruction(v);
 	if (!q->in) {
 		uint64_t val = v->regs.gpr[GPR_RAX] & size_mask(q->size);
-		if (io_bus_write(bus, q->port, q->size, val) != -ENODEV)
+		if (bus_write(v, q->port, q->size, val) != -ENODEV)
 			return 1;
 		memcpy(run->io_data, &val, q->size);
 	} else {
 		uint64_t val = 0;
-		if (io_bus_read(bus, q->port, q->size, &val) != -ENODEV) {
+		if (bus_read(v, q->port, q->size, &val) != -ENODEV) {
 			set_in_result(v, q->size, val);
 			return 1;
 		}
@@ -106,7 +137,7 @@ static int io_string(struct vcpu *v, const struct vmx_io_access *q)
 		uint64_t val = 0, a = gla + (uint64_t)(step * (int64_t)i);
 		if (in_core) {
 			if (q->in) {
-				io_bus_read(bus, q->port, q->size, &val);
+				bus_read(v, q->port, q->size, &val);
 				if (vmx_write_gla(v, a, &val, q->size))
 					return vmx_stop_with_report(v, INTERNAL_EMULATION_FAILED,
 								    "INS into unmapped guest memory");
@@ -114,7 +145,7 @@ static int io_string(struct vcpu *v, const struct vmx_io_access *q)
 				if (vmx_read_gla(v, a, &val, q->size))
 					return vmx_stop_with_report(v, INTERNAL_EMULATION_FAILED,
 								    "OUTS from unmapped guest memory");
-				io_bus_write(bus, q->port, q->size, val);
+				bus_write(v, q->port, q->size, val);
 			}
 		} else if (!q->in) {
 			if (vmx_read_gla(v, a, v->run->io_data + i * q->size, q->size))

@@ -61,12 +61,22 @@ static void arm_preemption_timer(struct vcpu *v, struct vmx_vcpu *x)
 	if (want != x->timer_armed) {
 		uint32_t pin = (uint32_t)vmread(VMCS_CTRL_PIN_BASED);
 		vmwrite(VMCS_CTRL_PIN_BASED, want ? pin | PIN_PREEMPTION_TIMER : pin & ~PIN_PREEMPTION_TIMER);
+		if (g_vmx.save_preemption_timer) {
+			/* "save the timer value" is valid only with the timer on */
+			uint32_t exit = (uint32_t)vmread(VMCS_CTRL_EXIT_CONTROLS);
+			vmwrite(VMCS_CTRL_EXIT_CONTROLS, want ? exit | EXIT_SAVE_PREEMPTION_TIMER
+							      : exit & ~EXIT_SAVE_PREEMPTION_TIMER);
+		}
 		x->timer_armed = want;
-		if (want)
-			__atomic_fetch_or(&v->requests, VCPU_REQ_TIMER, __ATOMIC_RELAXED);
-		else
-			__atomic_and_fetch(&v->requests, ~VCPU_REQ_TIMER, __ATOMIC_RELAXED);
 	}
+	/* With the remaining count saved at every exit the timer keeps
+	 * running on its own; it needs re-arming only when a device changes
+	 * (VCPU_REQ_EVENT) or it fires. Without that control, re-arm at
+	 * every entry. */
+	if (want && !g_vmx.save_preemption_timer)
+		__atomic_fetch_or(&v->requests, VCPU_REQ_TIMER, __ATOMIC_RELAXED);
+	else
+		__atomic_and_fetch(&v->requests, ~VCPU_REQ_TIMER, __ATOMIC_RELAXED);
 }
 
 static void inject(struct vcpu *v, uint32_t info, uint32_t error, uint32_t len)
@@ -102,12 +112,12 @@ void vmx_prepare_entry_events(struct vcpu *v)
 		if (g_vmx.nmi_window)
 			request_window(PROC_NMI_WINDOW_EXITING);
 	}
-	int vector = irqchip_pending_vector(v);
-	if (vector < 0)
+	if (!irqchip_has_interrupt(v))
 		return;
 	if (vmx_interrupt_window_open(v)) {
-		irqchip_ack(v, vector);
-		inject(v, vmx_entry_intr_info((uint8_t)vector, VMX_INTR_TYPE_EXTERNAL, false), 0, 0);
+		int vector = irqchip_ack(v);
+		if (vector >= 0)
+			inject(v, vmx_entry_intr_info((uint8_t)vector, VMX_INTR_TYPE_EXTERNAL, false), 0, 0);
 	} else {
 		request_window(PROC_INTERRUPT_WINDOW_EXITING);
 	}
@@ -128,7 +138,7 @@ int vmx_halt(struct vcpu *v)
 			return 0;
 		}
 		irqchip_poll(v);
-		if (v->nmi_pending || (can_take_interrupts && irqchip_pending_vector(v) >= 0)) {
+		if (v->nmi_pending || (can_take_interrupts && irqchip_has_interrupt(v))) {
 			__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED);
 			return 1;
 		}

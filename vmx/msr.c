@@ -8,6 +8,8 @@
 #include "vmx/vmx_insn.h"
 #include "hv/errno.h"
 #include "hv/string.h"
+#include "hv/irqchip.h"
+#include "hv/vlapic.h"
 #include "hv/x86.h"
 
 #define MSR_IA32_TSC 0x10
@@ -117,10 +119,36 @@ static bool pat_valid(uint64_t pat)
 	return true;
 }
 
+/* The LAPIC's MSRs: IA32_APIC_BASE, the x2APIC range, TSC deadline. */
+static bool lapic_msr(struct vcpu *v, uint32_t msr)
+{
+	return v->vm->irqchip && (msr == MSR_IA32_APIC_BASE || msr == MSR_IA32_TSC_DEADLINE || vlapic_msr_owned(msr));
+}
+
+static int lapic_msr_access(struct vcpu *v, uint32_t msr, bool write, uint64_t *val)
+{
+	struct vlapic *l = irqchip_lapic(v);
+	int r;
+	irqchip_lock(v->vm);
+	if (msr == MSR_IA32_APIC_BASE)
+		r = write ? vlapic_set_apic_base(l, *val) : (*val = vlapic_get_apic_base(l), 0);
+	else if (msr == MSR_IA32_TSC_DEADLINE)
+		r = write ? vlapic_write_tsc_deadline(l, *val) : vlapic_read_tsc_deadline(l, val);
+	else
+		r = write ? vlapic_msr_write(l, msr, *val) : vlapic_msr_read(l, msr, val);
+	irqchip_unlock(v->vm);
+	if (write)
+		__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED); /* TPR/EOI/timer changed */
+	return r ? -EINVAL : 0;
+}
+
 int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	struct vmx_msr_state *m = &to_vmx(v)->msr;
 	uint64_t *slot;
+
+	if (lapic_msr(v, msr))
+		return lapic_msr_access(v, msr, false, val);
 
 	switch (msr) {
 	case MSR_IA32_TSC: *val = rdtsc() + vmread(VMCS_CTRL_TSC_OFFSET); return 0;
@@ -162,6 +190,9 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	struct vmx_msr_state *m = &to_vmx(v)->msr;
 	uint64_t *slot;
 
+	if (lapic_msr(v, msr))
+		return lapic_msr_access(v, msr, true, &val);
+
 	switch (msr) {
 	case MSR_IA32_TSC:
 		vmwrite(VMCS_CTRL_TSC_OFFSET, val - rdtsc());
@@ -197,7 +228,12 @@ int vmx_handle_rdmsr(struct vcpu *v)
 {
 	uint64_t val;
 	uint64_t *g = v->regs.gpr;
-	if (vmx_msr_read(v, (uint32_t)g[GPR_RCX], &val)) {
+	uint32_t msr = (uint32_t)g[GPR_RCX];
+	/* The APIC base is read often (Linux: every IPI in some paths);
+	 * only this vCPU changes it, so no lock. */
+	if (msr == MSR_IA32_APIC_BASE && v->lapic) {
+		val = v->lapic->apic_base; /* vlapic_get_apic_base(), inlined */
+	} else if (vmx_msr_read(v, msr, &val)) {
 		vmx_inject_exception(v, VEC_GP, true, 0);
 		return 1;
 	}

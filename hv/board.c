@@ -1,0 +1,123 @@
+/* Board devices wired to the irqchip: IRQ0 PIT, IRQ4 COM1, IRQ8 RTC. */
+#include "hv/board.h"
+#include "hv/errno.h"
+#include "hv/irqchip.h"
+#include "hv/vpci.h"
+#include "hv/vpit.h"
+#include "hv/vpmtimer.h"
+#include "hv/vreset.h"
+#include "hv/vrtc.h"
+#include "hv/vuart.h"
+#include "mm/heap.h"
+
+#define GSI_PIT 0
+#define GSI_COM1 4
+#define GSI_RTC 8
+
+struct board {
+	struct vm *vm;
+	const struct board_ops *ops;
+	struct vuart com1;
+	struct vpit pit;
+	struct vrtc rtc;
+	struct vpmtimer pm;
+	struct vpci pci;
+	struct vreset reset;
+};
+
+static uint64_t board_now(void *ctx)
+{
+	return vm_clock_ns(ctx);
+}
+
+/* Device interrupt lines go through the VM's GSI routing. Devices are
+ * called with the irqchip lock held (exit handlers and timer polls). */
+static void board_irq(void *ctx, uint32_t gsi, int level)
+{
+	irq_line_vm(ctx, gsi, level);
+}
+
+static void uart_tx(void *ctx, uint8_t byte)
+{
+	struct board *b = ctx;
+	b->ops->console_byte(b->vm, byte);
+}
+
+static void reset_cb(void *ctx, const char *reason)
+{
+	struct board *b = ctx;
+	b->ops->reset_request(b->vm, reason);
+}
+
+static uint64_t pit_next(void *ctx) { return vpit_next_deadline(ctx); }
+static void pit_poll(void *ctx, uint64_t now) { vpit_poll(ctx, now); }
+static uint64_t rtc_next(void *ctx) { return vrtc_next_deadline(ctx); }
+static void rtc_poll(void *ctx, uint64_t now) { vrtc_poll(ctx, now); }
+static uint64_t uart_next(void *ctx) { return vuart_next_deadline(ctx); }
+static void uart_poll(void *ctx, uint64_t now) { vuart_poll(ctx, now); }
+
+int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
+{
+	struct board *b = kmalloc(sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->vm = vm;
+	b->ops = ops;
+	struct vclock clock = {board_now, vm};
+	struct io_bus *pio = &vm->bus[IO_BUS_PIO];
+
+	struct vuart_config uc = {VUART_COM1_BASE, uart_tx, b, {board_irq, vm, GSI_COM1}, clock};
+	struct irq_out pit_irq = {board_irq, vm, GSI_PIT}, rtc_irq = {board_irq, vm, GSI_RTC};
+	struct vreset_config rc = {reset_cb, b};
+	int err = vuart_init(&b->com1, &uc);
+	vpit_init(&b->pit, &clock, &pit_irq);
+	vrtc_init(&b->rtc, &clock, &rtc_irq, 0);
+	vrtc_set_memory_size(&b->rtc, ram_bytes);
+	vpmtimer_init(&b->pm, &clock, BOARD_PM_TIMER_PORT, false);
+	if (!err)
+		err = vreset_init(&b->reset, &rc);
+	struct vpci_config pc = {&b->reset.dev};
+	if (!err)
+		err = vpci_init(&b->pci, &pc);
+	if (!err)
+		err = vuart_register(&b->com1, pio);
+	if (!err)
+		err = vpit_register(&b->pit, pio);
+	if (!err)
+		err = vrtc_register(&b->rtc, pio);
+	if (!err)
+		err = vpmtimer_register(&b->pm, pio);
+	if (!err)
+		err = vpci_register(&b->pci, pio);
+	if (!err)
+		err = vreset_register(&b->reset, pio);
+	if (!err)
+		err = irqchip_add_timer(vm, pit_next, pit_poll, &b->pit);
+	if (!err)
+		err = irqchip_add_timer(vm, rtc_next, rtc_poll, &b->rtc);
+	if (!err)
+		err = irqchip_add_timer(vm, uart_next, uart_poll, &b->com1);
+	if (err) {
+		kfree(b);
+		return err;
+	}
+	vm->board = b;
+	return 0;
+}
+
+void board_destroy(struct vm *vm)
+{
+	kfree(vm->board);
+	vm->board = NULL;
+}
+
+size_t board_uart_receive(struct vm *vm, const uint8_t *bytes, size_t n)
+{
+	struct board *b = vm->board;
+	if (!b)
+		return 0;
+	irqchip_lock(vm);
+	size_t took = vuart_receive(&b->com1, bytes, n);
+	irqchip_unlock(vm);
+	return took;
+}

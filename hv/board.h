@@ -1,0 +1,21 @@
+/* The PC board every VM gets around its irqchip (QEMU's `pc` machine in
+ * miniature): COM1 16550, 8254 PIT, MC146818 RTC/CMOS, ACPI PM timer, PCI
+ * host bridge and the reset ports, all in-core on the VM's io bus. */
+#ifndef HV_BOARD_H
+#define HV_BOARD_H
+
+#include "hv/vm.h"
+
+#define BOARD_PM_TIMER_PORT 0x608 /* PM base 0x600 + 8, as QEMU's PIIX4 */
+
+struct board_ops {
+	void (*console_byte)(struct vm *vm, uint8_t byte); /* COM1 output */
+	void (*reset_request)(struct vm *vm, const char *reason);
+};
+
+int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops);
+void board_destroy(struct vm *vm);
+/* Host console input for the VM's COM1; returns the bytes taken. */
+size_t board_uart_receive(struct vm *vm, const uint8_t *bytes, size_t n);
+
+#endif
