@@ -132,6 +132,12 @@ int vmx_halt(struct vcpu *v)
 	vmx_cache_regs(v);
 	bool can_take_interrupts = v->regs.rflags & RFLAGS_IF_BIT;
 
+	/* HLT has "executed": the STI or MOV-SS shadow it sat in is over
+	 * (the idiom is "sti; hlt"), or no interrupt could ever be injected. */
+	uint32_t block = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (block & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, block & ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+
 	for (;;) {
 		if (v->requests & VCPU_REQ_STOP) {
 			v->run->exit_reason = EXIT_STOPPED;

@@ -3,7 +3,8 @@
 #include "check.h"
 #include "guest.h"
 
-#define IDT_VECTORS 32
+#define IDT_VECTORS 64 /* exceptions 0-31, interrupts 32-63 */
+#define FIRST_IRQ_VECTOR 32
 #define IDT_GATE_INTERRUPT32 0x8E /* present, DPL 0, 32-bit interrupt gate (SDM 3A 6.11) */
 
 struct idt_gate {
@@ -48,8 +49,24 @@ void trap_init(void)
 	__asm__ volatile("lidt %0" ::"m"(desc));
 }
 
+static void (*irq_handlers[IDT_VECTORS])(uint32_t vector);
+
+void trap_set_irq_handler(uint32_t vector, void (*fn)(uint32_t vector))
+{
+	if (vector >= FIRST_IRQ_VECTOR && vector < IDT_VECTORS)
+		irq_handlers[vector] = fn;
+}
+
 void trap_handler(struct trap_frame *f)
 {
+	if (f->vector >= FIRST_IRQ_VECTOR) {
+		if (irq_handlers[f->vector]) {
+			irq_handlers[f->vector](f->vector);
+			return;
+		}
+		check_fail("unexpected_interrupt", "vector %u at eip=0x%08x", f->vector, f->eip);
+		guest_exit((uint32_t)check_finish());
+	}
 	if (trap_fixup) {
 		trap_vector = (int)f->vector;
 		f->eip = trap_fixup;

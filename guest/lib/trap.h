@@ -18,6 +18,8 @@ struct trap_frame {
 };
 
 void trap_init(void);
+/* Interrupt vectors 32-63: fn runs with interrupts off and must EOI. */
+void trap_set_irq_handler(uint32_t vector, void (*fn)(uint32_t vector));
 void trap_handler(struct trap_frame *f);
 
 /* Each returns TRAP_NONE or the vector of the exception it caught. */

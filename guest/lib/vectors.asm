@@ -1,4 +1,4 @@
-; Entry stubs for exceptions 0-31 (SDM 3A 6.3.1). Each pushes a dummy error
+; Entry stubs for exceptions 0-31 (SDM 3A 6.3.1) and interrupts 32-63. Each pushes a dummy error
 ; code where the CPU pushes none (SDM 3A table 6-1), then its vector, so
 ; trap_handler() sees one frame layout (struct trap_frame in trap.h).
 
@@ -7,11 +7,12 @@ global trap_stubs
 
 ; vectors whose exceptions push an error code: #DF #TS #NP #SS #GP #PF #AC #CP #VC #SX
 %define HAS_ERROR(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
+; (interrupts 32-63 never push one)
 
 section .text
 bits 32
 %assign v 0
-%rep 32
+%rep 64
 trap_stub_ %+ v:
 %if !HAS_ERROR(v)
         push 0
@@ -34,7 +35,7 @@ section .rodata
 align 4
 trap_stubs:
 %assign v 0
-%rep 32
+%rep 64
         dd trap_stub_ %+ v
 %assign v v + 1
 %endrep

@@ -121,7 +121,7 @@ static void step_clock(struct input *in)
  * model's reading of when events take effect (a count or a gate trigger
  * loads on the next pulse) but none of its arithmetic. Reads, latches and
  * status do not change counts or OUT, so it ignores them. */
-#define REF_BUDGET 4000000 /* pulses per input */
+#define REF_BUDGET 1000000 /* pulses per input */
 
 struct ref_ch {
 	unsigned int mode, rw;
@@ -137,7 +137,7 @@ struct ref_ch {
 static struct {
 	struct ref_ch ch[PIT_CHANNELS];
 	uint64_t tick, pulses;
-	bool on, edge, out0;
+	bool on, edge, out0, undefined0;
 	int rises;
 } ref;
 
@@ -342,6 +342,7 @@ static void pit_enter(void)
 {
 	ref_advance(MAX(pit_ticks(now), ref.tick));
 	ref.out0 = ref.ch[0].out;
+	ref.undefined0 = ref.ch[0].undefined;
 	ref.rises = irq0.rises;
 }
 
@@ -349,7 +350,7 @@ static void pit_leave(void)
 {
 	if (ref.ch[0].out && !ref.out0)
 		ref.edge = true;
-	if (ref.on && !ref.ch[0].undefined)
+	if (ref.on && !ref.ch[0].undefined && !ref.undefined0)
 		check(irq0.rises - ref.rises == (ref.edge ? 1 : 0));
 	ref.edge = false;
 	if (!ref.on)

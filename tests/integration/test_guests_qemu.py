@@ -17,7 +17,8 @@ import pytest
 from emu import BUILD, Run, qemu_status
 
 GUEST_DIR = os.path.join(BUILD, "guest")
-ELF_GUESTS = ["hello", "cpuid", "memtest", "hypercall", "triplefault", "longmode", "bench", "iotest"]
+ELF_GUESTS = ["hello", "cpuid", "memtest", "hypercall", "triplefault", "longmode", "bench", "iotest",
+              "irqtest"]
 TIMEOUT = 30
 SHUTDOWN = 0  # QEMU's status after a triple fault with -no-reboot
 
@@ -266,4 +267,12 @@ def test_iotest_string_io_and_mmio_forms_keep_registers_right():
     run = run_guest("iotest", "expect=qemu")
     assert "iotest: rep outsb reached the console" in run.output
     assert "FAIL" not in run.output, run.output
+    assert run.returncode == qemu_status(0)
+
+
+def test_irqtest_passes_on_a_real_pc_model():
+    # QEMU's PIC, IOAPIC, LAPIC, PIT and RTC validate the guest's expectations
+    run = run_guest("irqtest", "")
+    assert "FAIL" not in run.output, run.output
+    assert "irqtest: done 6 passed 0 failed" in run.output
     assert run.returncode == qemu_status(0)

@@ -97,3 +97,18 @@ def test_no_vmx_in_qemu_means_no_vm_and_a_clean_stop():
     run.require(r"vmm: no VM started: no hardware virtualization")
     assert "panic" not in run.output
     assert run.returncode == qemu_status(EXIT_OK)
+
+
+@bochs
+def test_interrupts_wake_halted_vcpus_through_every_controller():
+    # LAPIC timer (one-shot, periodic), PIT IRQ0 through the 8259 and
+    # through IOAPIC pin 2, RTC periodic through IOAPIC pin 8; each wakes
+    # "sti; hlt" by injection, while hello runs on the other CPU
+    run = boot(two_vms(("irqtest", "irqtest.elf"), ("hello", "hello.elf")), ["irqtest.elf", "hello.elf"])
+    for check in ("lapic_oneshot_wakes_hlt", "lapic_periodic_keeps_firing", "pit_irq0_through_8259",
+                  "pit_irq0_through_ioapic_pin2", "rtc_periodic_through_ioapic_pin8"):
+        run.require(rf"\[irqtest\] irqtest: PASS {check}")
+    assert_all_passed(run, "irqtest")
+    m = run.require(r"vm irqtest: stats .*halts=(\d+) injections=(\d+)")
+    assert int(m.group(1)) > 0 and int(m.group(2)) >= int(m.group(1))
+    run.require(r"vm hello: exited code=0")
