@@ -9,6 +9,7 @@
 #include "hv/vrtc.h"
 #include "hv/vuart.h"
 #include "mm/heap.h"
+#include "drivers/cmos_rtc.h"
 
 #define GSI_PIT 0
 #define GSI_COM1 4
@@ -58,6 +59,13 @@ static void uart_poll(void *ctx, uint64_t now) { vuart_poll(ctx, now); }
 
 int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
 {
+	/* The guest's RTC starts from the host's clock (read once). */
+	static int64_t host_epoch = -2;
+	if (host_epoch == -2) {
+		host_epoch = cmos_rtc_read_epoch();
+		if (host_epoch < 0)
+			host_epoch = 0;
+	}
 	struct board *b = kmalloc(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
@@ -71,7 +79,7 @@ int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
 	struct vreset_config rc = {reset_cb, b};
 	int err = vuart_init(&b->com1, &uc);
 	vpit_init(&b->pit, &clock, &pit_irq);
-	vrtc_init(&b->rtc, &clock, &rtc_irq, 0);
+	vrtc_init(&b->rtc, &clock, &rtc_irq, host_epoch);
 	vrtc_set_memory_size(&b->rtc, ram_bytes);
 	vpmtimer_init(&b->pm, &clock, BOARD_PM_TIMER_PORT, false);
 	if (!err)

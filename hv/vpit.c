@@ -54,7 +54,8 @@ static uint32_t ch_modulus(const struct vpit_channel *c)
 
 static uint16_t to_bcd16(uint32_t v)
 {
-	return (uint16_t)((v / 1000 % 10) << 12 | (v / 100 % 10) << 8 | (v / 10 % 10) << 4 | v % 10);
+	return (uint16_t)((v / 1000 % 10) << 12 | (v / 100 % 10) << 8 | (v / 10 % 10) << 4 |
+			  v % 10);
 }
 
 /* A written count: 0 means the maximum (65536, or 10000 in BCD). Nibbles
@@ -64,7 +65,8 @@ static uint32_t decode_count(const struct vpit_channel *c, uint16_t raw)
 	uint32_t v = raw;
 
 	if (c->bcd)
-		v = (raw >> 12) * 1000u + (raw >> 8 & 15) * 100u + (raw >> 4 & 15) * 10u + (raw & 15);
+		v = (raw >> 12) * 1000u + (raw >> 8 & 15) * 100u + (raw >> 4 & 15) * 10u +
+		    (raw & 15);
 	v %= ch_modulus(c);
 	return v ? v : ch_modulus(c);
 }
@@ -485,7 +487,8 @@ static uint8_t pit_read_port(struct vpit *pit, uint64_t port, uint64_t t)
 	case PIT_PORT_BASE + 2:
 		return ch_read(&pit->ch[port - PIT_PORT_BASE], t);
 	case PIT_PORT_B:
-		v = (uint8_t)((pit->port_b & PIT_PORTB_RW_MASK) | (pit->refresh ? PIT_PORTB_REFRESH : 0) |
+		v = (uint8_t)((pit->port_b & PIT_PORTB_RW_MASK) |
+			      (pit->refresh ? PIT_PORTB_REFRESH : 0) |
 			      (ch_out(&pit->ch[2], t) ? PIT_PORTB_OUT2 : 0));
 		pit->refresh = !pit->refresh;
 		return v;

@@ -41,7 +41,10 @@ static int pm_io_read(struct io_device *dev, uint64_t addr, uint32_t len, uint64
 	*val = 0;
 	for (uint32_t i = 0; i < len && i < 8; i++) {
 		uint64_t off = addr + i - pm->port;
-		uint8_t b = addr + i >= pm->port && off < PMTIMER_LEN ? (uint8_t)(v >> (8 * off)) : 0xff;
+		uint8_t b = 0xff;
+
+		if (addr + i >= pm->port && off < PMTIMER_LEN)
+			b = (uint8_t)(v >> (8 * off));
 
 		*val |= (uint64_t)b << (8 * i);
 	}

@@ -28,7 +28,8 @@
 
 /* Counting years from March puts the leap day at the end of the year, so
  * month starts are fixed: day-of-year of the 1st of Mar, Apr, ..., Feb. */
-static const uint16_t march_month_start[12] = { 0, 31, 61, 92, 122, 153, 184, 214, 245, 275, 306, 337 };
+static const uint16_t march_month_start[12] = { 0,   31,  61,  92,  122, 153,
+						 184, 214, 245, 275, 306, 337 };
 /* Day numbers below count from 1 March of year -400, so that every date from
  * year 0 on is non-negative; 1970-01-01 is day 865565 there. */
 #define DAYS_TO_EPOCH 865565
@@ -55,7 +56,8 @@ static int64_t days_from_civil(unsigned int year, unsigned int month, unsigned i
 	int64_t y = (int64_t)year + 400 - (month < 3); /* March-based year */
 	unsigned int mi = month < 3 ? month + 9 : month - 3;
 
-	return y * 365 + y / 4 - y / 100 + y / 400 + march_month_start[mi] + day - 1 - DAYS_TO_EPOCH;
+	return y * 365 + y / 4 - y / 100 + y / 400 + march_month_start[mi] + day - 1 -
+	       DAYS_TO_EPOCH;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -97,9 +99,10 @@ void vrtc_epoch_to_time(int64_t epoch, struct rtc_time *tm)
 int vrtc_time_to_epoch(const struct rtc_time *tm, int64_t *epoch)
 {
 	if (tm->year > 9999 || tm->month < 1 || tm->month > 12 || tm->day < 1 ||
-	    tm->day > days_in_month(tm->year, tm->month) || tm->hour > 23 || tm->min > 59 || tm->sec > 59) {
-		pr_err("rtc: invalid time %04u-%02u-%02u %02u:%02u:%02u", tm->year, tm->month, tm->day,
-		       tm->hour, tm->min, tm->sec);
+	    tm->day > days_in_month(tm->year, tm->month) || tm->hour > 23 || tm->min > 59 ||
+	    tm->sec > 59) {
+		pr_err("rtc: invalid time %04u-%02u-%02u %02u:%02u:%02u", tm->year, tm->month,
+		       tm->day, tm->hour, tm->min, tm->sec);
 		return -EINVAL;
 	}
 	*epoch = days_from_civil(tm->year, tm->month, tm->day) * SECS_PER_DAY + tm->hour * 3600 +
@@ -276,13 +279,14 @@ static void store_time(struct vrtc *rtc, int64_t t)
 static int64_t load_time(struct vrtc *rtc)
 {
 	const uint8_t *r = rtc->cmos;
-	unsigned int year = MIN(dec(rtc, r[RTC_YEAR]), 99u) + 100 * MIN(dec(rtc, r[RTC_CENTURY]), 99u);
+	unsigned int year =
+		MIN(dec(rtc, r[RTC_YEAR]), 99u) + 100 * MIN(dec(rtc, r[RTC_CENTURY]), 99u);
 	unsigned int month = MAX(MIN(dec(rtc, r[RTC_MONTH]), 12u), 1u);
 	unsigned int day = MAX(MIN(dec(rtc, r[RTC_DAY_OF_MONTH]), days_in_month(year, month)), 1u);
 	unsigned int wday = dec(rtc, r[RTC_DAY_OF_WEEK]);
 	int64_t t = days_from_civil(year, month, day) * SECS_PER_DAY +
-		    MIN(dec_hour(rtc, r[RTC_HOURS]), 23u) * 3600 + MIN(dec(rtc, r[RTC_MINUTES]), 59u) * 60 +
-		    MIN(dec(rtc, r[RTC_SECONDS]), 59u);
+		    MIN(dec_hour(rtc, r[RTC_HOURS]), 23u) * 3600 +
+		    MIN(dec(rtc, r[RTC_MINUTES]), 59u) * 60 + MIN(dec(rtc, r[RTC_SECONDS]), 59u);
 	struct rtc_time tm;
 
 	vrtc_epoch_to_time(t, &tm);
@@ -502,7 +506,8 @@ static void rtc_write_port(struct vrtc *rtc, uint64_t port, uint8_t val, uint64_
 
 static const struct io_device_ops vrtc_ops;
 
-void vrtc_init(struct vrtc *rtc, const struct vclock *clock, const struct irq_out *irq, int64_t epoch)
+void vrtc_init(struct vrtc *rtc, const struct vclock *clock, const struct irq_out *irq,
+	       int64_t epoch)
 {
 	memset(rtc, 0, sizeof(*rtc));
 	rtc->dev.ops = &vrtc_ops;
@@ -552,7 +557,8 @@ void vrtc_set_memory_size(struct vrtc *rtc, uint64_t bytes)
 {
 	uint64_t kib = bytes / KiB, below_4g = MIN(bytes, 4 * GiB), sum = 0;
 	uint64_t ext = kib > 1024 ? MIN(kib - 1024, 0xffff) : 0;
-	uint64_t above_16m = below_4g > 16 * MiB ? MIN((below_4g - 16 * MiB) / (64 * KiB), 0xffff) : 0;
+	uint64_t above_16m =
+		below_4g > 16 * MiB ? MIN((below_4g - 16 * MiB) / (64 * KiB), 0xffff) : 0;
 	uint64_t above_4g = bytes > 4 * GiB ? MIN((bytes - 4 * GiB) / (64 * KiB), 0xffffff) : 0;
 
 	cmos_set16(rtc, CMOS_BASE_MEM_KB, MIN(kib, 640));

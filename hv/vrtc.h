@@ -96,7 +96,8 @@ struct vrtc {
  * (clamped to years 0-9999). Registers as PC firmware leaves them: A = 0x26
  * (running, 1024 Hz rate), B = 0x02 (24-hour, BCD), C = 0, D = VRT. The
  * first update comes 0.5 s after init. CMOS memory is zero. */
-void vrtc_init(struct vrtc *rtc, const struct vclock *clock, const struct irq_out *irq, int64_t epoch);
+void vrtc_init(struct vrtc *rtc, const struct vclock *clock, const struct irq_out *irq,
+	       int64_t epoch);
 
 uint8_t vrtc_inb(struct vrtc *rtc, uint16_t port);
 void vrtc_outb(struct vrtc *rtc, uint16_t port, uint8_t val);

@@ -35,12 +35,12 @@
 #define TOPO_LEVEL_SMT 1
 #define TOPO_LEVEL_CORE 2
 
-/* Host-only or not virtualised (yet): monitoring, thermal, debug store,
- * SMX/VMX, machine checks, MONITOR/MWAIT (would idle the real CPU); x2APIC
- * and the TSC deadline timer come with the in-core LAPIC. */
+/* Host-only or not virtualised: monitoring, thermal, debug store, SMX/VMX,
+ * machine checks, MONITOR/MWAIT (would idle the real CPU). x2APIC and the
+ * TSC-deadline timer are shown: the in-core LAPIC emulates both. */
 #define L1_ECX_HIDDEN (L1_ECX_DTES64 | L1_ECX_MONITOR | L1_ECX_DS_CPL | L1_ECX_VMX | L1_ECX_SMX | \
-		       L1_ECX_EST | L1_ECX_TM2 | L1_ECX_XTPR | L1_ECX_PDCM | L1_ECX_X2APIC |            \
-		       L1_ECX_TSC_DEADLINE)
+		       L1_ECX_EST | L1_ECX_TM2 | L1_ECX_XTPR | L1_ECX_PDCM)
+#define L1_ECX_SHOWN (L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE)
 #define L1_EDX_HIDDEN (L1_EDX_MCE | L1_EDX_MCA | L1_EDX_DS | L1_EDX_ACPI | L1_EDX_TM | L1_EDX_PBE)
 
 static const char signature[12] = {'h', 'v', 'h', 'v', 'h', 'v', 'h', 'v', 'h', 'v', 'h', 'v'};
@@ -76,7 +76,7 @@ struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 	r = cpuid(leaf, subleaf);
 	switch (leaf) {
 	case 1:
-		r.ecx = (r.ecx & ~L1_ECX_HIDDEN) | L1_ECX_HYPERVISOR;
+		r.ecx = (r.ecx & ~L1_ECX_HIDDEN) | L1_ECX_HYPERVISOR | L1_ECX_SHOWN;
 		r.edx &= ~L1_EDX_HIDDEN;
 		if (vcpu_count > 1)
 			r.edx |= L1_EDX_HTT;

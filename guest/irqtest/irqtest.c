@@ -27,6 +27,13 @@ const char guest_name[] = "irqtest";
 #define VEC_IOAPIC_PIT 0x31
 #define VEC_IOAPIC_RTC 0x32
 #define PIT_HZ 1193182u
+#define VEC_TSC_DEADLINE 0x33
+#define VEC_IOAPIC_RTC_LEVEL 0x34
+#define LVT_TSC_DEADLINE (2u << 17)
+#define MSR_TSC_DEADLINE 0x6E0
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define REDIR_LEVEL (1u << 15)
+#define REDIR_REMOTE_IRR (1u << 14)
 
 static volatile uint32_t ticks[64];
 
@@ -83,6 +90,21 @@ static void lapic_timer(void)
 	lapic_write(LAPIC_TIMER_INIT, 0);
 }
 
+static void tsc_deadline(void)
+{
+	if (!(cpuid(1, 0).ecx & CPUID1_ECX_TSC_DEADLINE)) {
+		check_skip("lapic_tsc_deadline_wakes_hlt", "no TSC-deadline timer in CPUID");
+		return;
+	}
+	lapic_write(LAPIC_LVT_TIMER, VEC_TSC_DEADLINE | LVT_TSC_DEADLINE);
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 2000000);
+	check(wait_for(VEC_TSC_DEADLINE, 1) == 1, "lapic_tsc_deadline_wakes_hlt", "ticks %u",
+	      ticks[VEC_TSC_DEADLINE]);
+	check(rdmsr(MSR_TSC_DEADLINE) == 0, "lapic_tsc_deadline_disarms_after_firing", "msr %llx",
+	      (unsigned long long)rdmsr(MSR_TSC_DEADLINE));
+	lapic_write(LAPIC_LVT_TIMER, LVT_MASKED);
+}
+
 static void pit_rate_generator(uint16_t hz)
 {
 	uint16_t count = (uint16_t)(PIT_HZ / hz);
@@ -132,15 +154,67 @@ static void rtc_through_ioapic(void)
 	ioapic_write(0x10 + 8 * 2, 1u << 16);
 }
 
+static uint32_t ioapic_read(uint32_t index)
+{
+	*(volatile uint32_t *)IOAPIC = index;
+	return *(volatile uint32_t *)(IOAPIC + 0x10);
+}
+
+/* The RTC holds IRQ8 until register C is read: a level-triggered IOAPIC
+ * line sets remote IRR on delivery and is cleared by the LAPIC's EOI. */
+static void rtc_level_triggered(void)
+{
+	ioapic_write(0x10 + 8 * 2, VEC_IOAPIC_RTC_LEVEL | REDIR_LEVEL);
+	check(wait_for(VEC_IOAPIC_RTC_LEVEL, 5) >= 5, "ioapic_level_line_with_eoi", "ticks %u",
+	      ticks[VEC_IOAPIC_RTC_LEVEL]);
+	ioapic_write(0x10 + 8 * 2, (1u << 16) | REDIR_LEVEL);
+	check(!(ioapic_read(0x10 + 8 * 2) & REDIR_REMOTE_IRR), "ioapic_remote_irr_cleared_by_eoi", "entry %x",
+	      ioapic_read(0x10 + 8 * 2));
+	outb(0x70, 0x0B);
+	uint8_t b = inb(0x71);
+	outb(0x70, 0x0B);
+	outb(0x71, b & (uint8_t)~0x40); /* PIE off */
+}
+
+static uint8_t rtc_reg(uint8_t r)
+{
+	outb(0x70, r);
+	return inb(0x71);
+}
+
+static uint8_t from_bcd(uint8_t v) { return (uint8_t)((v >> 4) * 10 + (v & 15)); }
+
+static void rtc_date(void)
+{
+	while (rtc_reg(0x0A) & 0x80) /* update in progress */
+		;
+	bool binary = rtc_reg(0x0B) & 0x04;
+	uint8_t y = rtc_reg(0x09), m = rtc_reg(0x08), d = rtc_reg(0x07), c = rtc_reg(0x32);
+	if (!binary) {
+		y = from_bcd(y);
+		m = from_bcd(m);
+		d = from_bcd(d);
+		c = from_bcd(c);
+	}
+	printf("irqtest: RTC date %u%02u-%02u-%02u\n", c, y, m, d);
+	check(c == 20 && y >= 24 && m >= 1 && m <= 12 && d >= 1 && d <= 31, "rtc_reads_a_sane_date",
+	      "%u%02u-%02u-%02u", c, y, m, d);
+}
+
 int guest_main(void)
 {
 	trap_set_irq_handler(VEC_LAPIC_TIMER, on_lapic_irq);
 	trap_set_irq_handler(VEC_PIC_BASE, on_pic_irq);
 	trap_set_irq_handler(VEC_IOAPIC_PIT, on_lapic_irq);
 	trap_set_irq_handler(VEC_IOAPIC_RTC, on_rtc_irq);
+	trap_set_irq_handler(VEC_TSC_DEADLINE, on_lapic_irq);
+	trap_set_irq_handler(VEC_IOAPIC_RTC_LEVEL, on_rtc_irq);
+	rtc_date();
 	lapic_timer();
+	tsc_deadline();
 	pit_through_pic();
 	pit_through_ioapic();
 	rtc_through_ioapic();
+	rtc_level_triggered();
 	return check_finish();
 }

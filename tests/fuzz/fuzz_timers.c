@@ -259,7 +259,8 @@ static void ref_set_count(struct ref_ch *c, uint16_t raw)
 	uint32_t v = raw, m = ref_mod(c);
 
 	if (c->bcd)
-		v = (raw >> 12) * 1000u + (raw >> 8 & 15) * 100u + (raw >> 4 & 15) * 10u + (raw & 15);
+		v = (raw >> 12) * 1000u + (raw >> 8 & 15) * 100u + (raw >> 4 & 15) * 10u +
+		    (raw & 15);
 	v %= m;
 	c->cr = v ? v : m;
 	c->armed = true;
@@ -468,7 +469,8 @@ static bool bcd_ok(uint8_t v, unsigned int max)
 
 static bool rtc_updating(void)
 {
-	return (rtc.cmos[RTC_REG_A] & RTC_A_DV_MASK) == RTC_A_DV_RUN && !(rtc.cmos[RTC_REG_B] & RTC_B_SET);
+	return (rtc.cmos[RTC_REG_A] & RTC_A_DV_MASK) == RTC_A_DV_RUN &&
+	       !(rtc.cmos[RTC_REG_B] & RTC_B_SET);
 }
 
 static void rtc_check_read(uint8_t idx, uint8_t v, bool updating, uint8_t b)
@@ -603,7 +605,8 @@ static void pm_access(struct input *in)
 	uint8_t op = byte(in);
 	uint32_t len = 1u << (op & 3);
 	uint64_t off = op >> 2 & 3, v = 0;
-	uint32_t want = (uint32_t)((unsigned __int128)now * PMTIMER_FREQ_HZ / 1000000000u) & pm.mask;
+	uint32_t want =
+		(uint32_t)((unsigned __int128)now * PMTIMER_FREQ_HZ / 1000000000u) & pm.mask;
 
 	check(pm.dev.ops->read(&pm.dev, pm.port + off, len, &v) == 0);
 	for (uint32_t i = 0; i < len; i++) {

@@ -274,5 +274,5 @@ def test_irqtest_passes_on_a_real_pc_model():
     # QEMU's PIC, IOAPIC, LAPIC, PIT and RTC validate the guest's expectations
     run = run_guest("irqtest", "")
     assert "FAIL" not in run.output, run.output
-    assert "irqtest: done 6 passed 0 failed" in run.output
+    assert "irqtest: done 9 passed 0 failed" in run.output
     assert run.returncode == qemu_status(0)

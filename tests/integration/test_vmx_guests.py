@@ -105,8 +105,10 @@ def test_interrupts_wake_halted_vcpus_through_every_controller():
     # through IOAPIC pin 2, RTC periodic through IOAPIC pin 8; each wakes
     # "sti; hlt" by injection, while hello runs on the other CPU
     run = boot(two_vms(("irqtest", "irqtest.elf"), ("hello", "hello.elf")), ["irqtest.elf", "hello.elf"])
-    for check in ("lapic_oneshot_wakes_hlt", "lapic_periodic_keeps_firing", "pit_irq0_through_8259",
-                  "pit_irq0_through_ioapic_pin2", "rtc_periodic_through_ioapic_pin8"):
+    for check in ("rtc_reads_a_sane_date", "lapic_oneshot_wakes_hlt", "lapic_periodic_keeps_firing",
+                  "lapic_tsc_deadline_wakes_hlt", "pit_irq0_through_8259", "pit_irq0_through_ioapic_pin2",
+                  "rtc_periodic_through_ioapic_pin8", "ioapic_level_line_with_eoi",
+                  "ioapic_remote_irr_cleared_by_eoi"):
         run.require(rf"\[irqtest\] irqtest: PASS {check}")
     assert_all_passed(run, "irqtest")
     m = run.require(r"vm irqtest: stats .*halts=(\d+) injections=(\d+)")

@@ -803,6 +803,21 @@ static void test_pit_status_reports_null_count_until_the_count_is_loaded(void **
 	assert_int_equal(status(0) & 0x40, 0);
 }
 
+static void test_pit_count_accessor_leaves_latches_and_flip_flops_alone(void **state)
+{
+	(void)state;
+	at(1000);
+	program(0, 0, 0x1234);
+	at(1001);
+	out(0x43, 0x00);
+	assert_int_equal(in(0x40), 0x34);
+	at(1101);
+	assert_int_equal(vpit_count(&pit, 0), 0x1234 - 100);
+	assert_int_equal(vpit_count(&pit, 3), 0);
+	assert_false(vpit_out(&pit, 3));
+	assert_int_equal(in(0x40), 0x12); /* still the latched MSB */
+}
+
 /* --- access modes ------------------------------------------------------ */
 
 static void test_pit_lsb_only_access_writes_and_reads_the_low_byte(void **state)
@@ -990,6 +1005,7 @@ int main(void)
 		T(test_pit_read_back_latches_status_then_count_for_several_counters),
 		T(test_pit_read_back_count_only_and_status_only),
 		T(test_pit_status_reports_null_count_until_the_count_is_loaded),
+		T(test_pit_count_accessor_leaves_latches_and_flip_flops_alone),
 		T(test_pit_lsb_only_access_writes_and_reads_the_low_byte),
 		T(test_pit_msb_only_access_writes_and_reads_the_high_byte),
 		T(test_pit_read_and_write_flip_flops_are_independent),

@@ -83,9 +83,16 @@ struct regs {
 
 static struct regs read_time(void)
 {
-	struct regs r = { reg(RTC_SECONDS), reg(RTC_MINUTES),      reg(RTC_HOURS), reg(RTC_DAY_OF_WEEK),
-			  reg(RTC_DAY_OF_MONTH), reg(RTC_MONTH), reg(RTC_YEAR), reg(RTC_CENTURY) };
+	struct regs r;
 
+	r.sec = reg(RTC_SECONDS);
+	r.min = reg(RTC_MINUTES);
+	r.hour = reg(RTC_HOURS);
+	r.wday = reg(RTC_DAY_OF_WEEK);
+	r.mday = reg(RTC_DAY_OF_MONTH);
+	r.mon = reg(RTC_MONTH);
+	r.year = reg(RTC_YEAR);
+	r.century = reg(RTC_CENTURY);
 	return r;
 }
 
