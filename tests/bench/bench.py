@@ -38,7 +38,7 @@ def exit_costs():
     run = emu.run_bochs("", cpus=2, config=cfg, modules=[emu.guest("bench.elf")], timeout=600)
     run.require(r"vm bench: exited code=0")
     out = {}
-    for m in re.finditer(r"\[bench\] bench (\w+) (-?\d+)$", run.output, re.M):
+    for m in re.finditer(r"\[bench\] bench (\w+) (-?\d+)$", run.output, re.M):  # skipped lines drop out
         out[m.group(1)] = int(m.group(2))
     return out
 
