@@ -26,7 +26,6 @@ struct board_timer {
 
 struct vm_irqchip {
 	struct vm *vm;
-	spinlock_t lock;
 	struct vpic pic;
 	struct vioapic ioapic;
 	struct irq_routing routing;
@@ -39,16 +38,6 @@ struct vm_irqchip {
 static struct vm_irqchip *chip(const struct vm *vm)
 {
 	return vm->irqchip;
-}
-
-void irqchip_lock(struct vm *vm)
-{
-	spin_lock(&chip(vm)->lock);
-}
-
-void irqchip_unlock(struct vm *vm)
-{
-	spin_unlock(&chip(vm)->lock);
 }
 
 static uint64_t vm_now(void *ctx)

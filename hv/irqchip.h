@@ -29,8 +29,16 @@ int irqchip_ack(struct vcpu *v);          /* the vector to inject now, or -1 */
 uint64_t irqchip_next_deadline(struct vcpu *v);
 void irqchip_poll(struct vcpu *v);        /* fires due timers, collects NMIs */
 
-/* Serializes every model of the VM; callbacks run under it. */
-void irqchip_lock(struct vm *vm);
-void irqchip_unlock(struct vm *vm);
+/* Serializes every model of the VM; callbacks run under it. Inline: taken
+ * on every in-core device access. */
+static inline void irqchip_lock(struct vm *vm)
+{
+	spin_lock(&vm->irq_lock);
+}
+
+static inline void irqchip_unlock(struct vm *vm)
+{
+	spin_unlock(&vm->irq_lock);
+}
 
 #endif

@@ -51,6 +51,7 @@ struct vm {
 	volatile enum vm_state state;
 	uint64_t clock_base_tsc; /* the VM's clock starts at 0 here */
 	void *irqchip;           /* hv/irqchip.c, NULL when the VM has none */
+	spinlock_t irq_lock;     /* serializes the irqchip and board models */
 	void *board;             /* hv/board.c */
 	void *arch;
 	void *vmm;              /* the VMM layer's own state */

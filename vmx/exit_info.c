@@ -89,20 +89,6 @@ struct vmx_dr_access vmx_decode_dr_access(uint64_t qual)
 
 /* Table 28-5: 2:0 size (0: 1 byte, 1: 2 bytes, 3: 4 bytes), 3 direction
  * (1: IN), 4 string, 5 REP, 6 operand encoding (1: immediate), 31:16 port. */
-struct vmx_io_access vmx_decode_io(uint64_t qual)
-{
-	static const uint8_t sizes[8] = { 1, 2, 0, 4, 0, 0, 0, 0 };
-
-	return (struct vmx_io_access){
-		.size = sizes[bits(qual, 0, 3)],
-		.in = bit(qual, 3),
-		.string = bit(qual, 4),
-		.rep = bit(qual, 5),
-		.imm_operand = bit(qual, 6),
-		.port = (uint16_t)bits(qual, 16, 16),
-	};
-}
-
 /* Table 28-6: 11:0 offset in the APIC page, 15:12 access type, 16
  * asynchronous. */
 struct vmx_apic_access vmx_decode_apic_access(uint64_t qual)

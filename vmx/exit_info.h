@@ -190,7 +190,20 @@ struct vmx_io_access {
 	bool imm_operand; /* port given as an immediate; else in DX */
 	uint16_t port;
 };
-struct vmx_io_access vmx_decode_io(uint64_t qual);
+/* Inline: every port I/O exit decodes one. Size field 0/1/3 -> 1/2/4 bytes;
+ * 2 and 4-7 are not defined (0). */
+static inline struct vmx_io_access vmx_decode_io(uint64_t qual)
+{
+	uint32_t sz = (uint32_t)qual & 7;
+	return (struct vmx_io_access){
+		.size = (uint8_t)(sz == 0 ? 1 : sz == 1 ? 2 : sz == 3 ? 4 : 0),
+		.in = (qual >> 3) & 1,
+		.string = (qual >> 4) & 1,
+		.rep = (qual >> 5) & 1,
+		.imm_operand = (qual >> 6) & 1,
+		.port = (uint16_t)(qual >> 16),
+	};
+}
 
 /* APIC-access, table 28-6. */
 enum vmx_apic_access_type {
