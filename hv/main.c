@@ -135,6 +135,20 @@ static void __noreturn idle(void)
 	}
 }
 
+#define CONSOLE_POLL_US 10000
+
+/* While VMs run, the boot CPU forwards serial input to the console VM,
+ * sleeping between looks (LAPIC deadline timer; no busy polling). */
+static void __noreturn serve_console(void)
+{
+	for (;;) {
+		vmm_poll_console_input();
+		irq_disable();
+		lapic_timer_at_tsc(tsc_deadline_us(CONSOLE_POLL_US), VEC_WAKE);
+		__asm__ volatile("sti; hlt" ::: "memory");
+	}
+}
+
 /* Runs on the boot CPU's own guarded stack. */
 static void boot_main_late(void *arg)
 {
@@ -169,7 +183,7 @@ static void boot_main_late(void *arg)
 	if (opt.crashtest)
 		crashtest_run(opt.crashtest);
 	if (vmm_start(&boot, &acpi) > 0)
-		idle(); /* the VMs decide when the machine stops */
+		serve_console(); /* the VMs decide when the machine stops */
 	hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK);
 	idle();
 }

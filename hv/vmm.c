@@ -18,6 +18,7 @@
 #include "hv/vm.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
+#include "drivers/uart16550.h"
 
 /* Devices the VMM layer owns (docs/guest-abi.md); the PC board (COM1,
  * PIT, RTC...) is in-core (hv/board.c). */
@@ -41,6 +42,7 @@ struct vmm_vm {
 
 static struct hv_config config;
 static volatile uint32_t vms_running;
+static struct vm *console_vm; /* receives host serial input */
 
 static void flush_line(struct vm *vm, struct vmm_vm *m)
 {
@@ -375,6 +377,23 @@ static bool load_config(const struct boot_info *bi)
 	return true;
 }
 
+#define CONSOLE_INPUT_BATCH 16
+
+void vmm_poll_console_input(void)
+{
+	uint8_t buf[CONSOLE_INPUT_BATCH];
+	size_t n = 0;
+	int c;
+
+	while (n < sizeof(buf) && (c = uart_getc()) >= 0)
+		buf[n++] = (uint8_t)c;
+	struct vm *vm = console_vm;
+	if (!n || !vm || vm->state != VM_RUNNING)
+		return;
+	/* A full FIFO drops the rest, as a real line would overrun. */
+	board_uart_receive(vm, buf, n);
+}
+
 int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
 {
 	static struct vm *vms[CONFIG_MAX_VMS];
@@ -395,6 +414,7 @@ int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
 			printk(LOG_MARKER, "vm %s: not started", config.vm[i].name);
 	}
 	vms_running = count;
+	console_vm = count ? vms[0] : NULL;
 	for (uint32_t i = 0; i < count; i++) {
 		struct vcpu *v = vms[i]->vcpus[0];
 		vms[i]->state = VM_RUNNING;

@@ -14,4 +14,8 @@
  * VM stops. */
 int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi);
 
+/* Bytes typed on the hypervisor's serial port go to the console VM's COM1
+ * (the first VM of hv.cfg): called by the idle boot CPU. */
+void vmm_poll_console_input(void);
+
 #endif

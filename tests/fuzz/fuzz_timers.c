@@ -14,7 +14,9 @@
  *   reference 8254 written here that steps pulse by pulse;
  * - RTC: register D reads 0x80, register C's low nibble is 0 and reading it
  *   lowers IRQ8, UIP only while the clock updates, IRQ8 high means no
- *   deadline, running BCD time registers hold valid BCD in range;
+ *   deadline, running BCD time registers hold valid BCD in range; with only
+ *   the alarm enabled, the deadline is the first second whose time of day
+ *   matches the alarm bytes (checked second by second, independently);
  * - PM timer: equals an independent 128-bit computation, within its mask. */
 #include <stddef.h>
 #include <stdint.h>
@@ -130,7 +132,10 @@ struct ref_ch {
 	bool armed;         /* a count was written since the control word */
 	bool started;       /* the CE holds a count and may count */
 	bool load, trigger; /* on the next pulse: load the CE */
-	bool strobe_done, wmsb, undefined;
+	bool strobe_done, wmsb;
+	/* Mode 3 with count 1 is illegal: what follows is the model's choice
+	 * and is not compared until a control word, nor the CE until a load. */
+	bool undefined, ce_unknown;
 	uint8_t wlsb;
 };
 
@@ -157,8 +162,8 @@ static void ref_load(struct ref_ch *c)
 	c->ce = (c->mode == 3 && (c->n & 1) ? c->n - 1 : c->n) % ref_mod(c);
 	c->started = true;
 	c->load = c->trigger = c->strobe_done = false;
-	if (c->mode == 3 && c->n == 1)
-		c->undefined = true; /* count 1 is illegal in mode 3 */
+	c->ce_unknown = c->mode == 3 && c->n == 1;
+	c->undefined |= c->ce_unknown;
 }
 
 static void ref_count_down(struct ref_ch *c, uint32_t by)
@@ -360,7 +365,7 @@ static void pit_leave(void)
 	for (unsigned int i = 0; i < PIT_CHANNELS; i++) {
 		if (ref.ch[i].undefined)
 			continue;
-		check(vpit_count(&pit, i) == ref.ch[i].ce);
+		check(ref.ch[i].ce_unknown || vpit_count(&pit, i) == ref.ch[i].ce);
 		check(vpit_out(&pit, i) == ref.ch[i].out);
 	}
 	check(irq0.rises == ref.rises); /* looking at the same instant adds no edge */
@@ -582,8 +587,62 @@ static void rtc_check(void)
 	check(rtc.index < RTC_CMOS_SIZE);
 }
 
+/* Registers through the ports, without disturbing the guest's index. */
+static uint8_t rtc_peek(uint8_t idx)
+{
+	uint8_t saved = rtc.index, v;
+
+	vrtc_outb(&rtc, RTC_PORT_INDEX, idx);
+	v = vrtc_inb(&rtc, RTC_PORT_DATA);
+	rtc.index = saved;
+	return v;
+}
+
+/* The alarm comparison written out again: each second's hours, minutes
+ * and seconds encoded as the chip would show them, byte for byte against
+ * the alarm registers, 0xc0-0xff matching anything. */
+static uint8_t ref_enc(unsigned int v, uint8_t b)
+{
+	return (uint8_t)(b & RTC_B_DM_BINARY ? v : (v / 10) << 4 | v % 10);
+}
+
+static bool ref_alarm_matches(unsigned int tod, uint8_t b)
+{
+	unsigned int h = tod / 3600, h12 = h % 12 ? h % 12 : 12;
+	uint8_t got[3], want[3];
+
+	got[0] = b & RTC_B_24H ? ref_enc(h, b) : (uint8_t)(ref_enc(h12, b) | (h >= 12 ? 0x80 : 0));
+	got[1] = ref_enc(tod / 60 % 60, b);
+	got[2] = ref_enc(tod % 60, b);
+	want[0] = rtc.cmos[RTC_HOURS_ALARM];
+	want[1] = rtc.cmos[RTC_MINUTES_ALARM];
+	want[2] = rtc.cmos[RTC_SECONDS_ALARM];
+	for (unsigned int i = 0; i < 3; i++)
+		if ((want[i] & 0xc0) != 0xc0 && want[i] != got[i])
+			return false;
+	return true;
+}
+
+static unsigned int ref_dec(uint8_t v, uint8_t b)
+{
+	return b & RTC_B_DM_BINARY ? v : (v >> 4) * 10u + (v & 15);
+}
+
+static unsigned int rtc_time_of_day(uint8_t b)
+{
+	uint8_t hb = rtc_peek(RTC_HOURS);
+	unsigned int h = b & RTC_B_24H ? ref_dec(hb, b)
+				       : ref_dec(hb & 0x7f, b) % 12 + (hb & 0x80 ? 12 : 0);
+	unsigned int m = ref_dec(rtc_peek(RTC_MINUTES), b);
+
+	return h * 3600 + m * 60 + ref_dec(rtc_peek(RTC_SECONDS), b);
+}
+
 static void rtc_to_deadline(void)
 {
+	uint8_t b = rtc.cmos[RTC_REG_B];
+	bool alarm_only = rtc_updating() && (b & (RTC_B_PIE | RTC_B_AIE | RTC_B_UIE)) == RTC_B_AIE;
+	unsigned int tod0 = alarm_only ? rtc_time_of_day(b) : 0, tod1, k;
 	uint64_t d = vrtc_next_deadline(&rtc);
 
 	if (d == DEADLINE_NONE || d >= NS_LIMIT)
@@ -596,6 +655,15 @@ static void rtc_to_deadline(void)
 	}
 	vrtc_poll(&rtc, now);
 	check(irq8.level == 1);
+	if (!alarm_only)
+		return;
+	/* The alarm fired at the first second after tod0 that matches. */
+	tod1 = rtc_time_of_day(b);
+	k = (tod1 + 86400 - tod0) % 86400;
+	k = k ? k : 86400;
+	check(ref_alarm_matches(tod1, b));
+	for (unsigned int j = 1; j < k; j++)
+		check(!ref_alarm_matches((tod0 + j) % 86400, b));
 }
 
 /* --- PM timer ----------------------------------------------------------- */

@@ -2,7 +2,7 @@
 guest), two VMs at a time, one per CPU; and the no-VMX path in QEMU."""
 import pytest
 
-from emu import EXIT_OK, guest, have, qemu_status, run_bochs, run_qemu
+from emu import EXIT_OK, guest, have, qemu_status, run_bochs, run_bochs_interactive, run_qemu
 
 bochs = pytest.mark.skipif(not have("bochs"), reason="bochs not installed")
 
@@ -114,3 +114,17 @@ def test_interrupts_wake_halted_vcpus_through_every_controller():
     m = run.require(r"vm irqtest: stats .*halts=(\d+) injections=(\d+)")
     assert int(m.group(1)) > 0 and int(m.group(2)) >= int(m.group(1))
     run.require(r"vm hello: exited code=0")
+
+
+@bochs
+def test_typed_input_reaches_the_first_vm_and_is_echoed_by_interrupts():
+    # host serial line -> the console VM's 16550 -> IRQ4 -> guest echoes
+    cfg = '[hypervisor]\non_all_stopped = "poweroff"\n'
+    cfg += '[vm echo]\ncpus = [1]\nmemory = "16M"\nimage = "echo.elf"\n'
+    run = run_bochs_interactive([(r"\[echo\] echo: ready", "typed on the console\r"),
+                                 (r"\[echo\] echo: typed on the console", "exit\r")],
+                                config=cfg, modules=[guest("echo.elf")])
+    assert not run.timed_out, run.output
+    run.require(r"\[echo\] echo: typed on the console")
+    run.require(r"\[echo\] echo: PASS rda_interrupts_woke_hlt")
+    run.require(r"vm echo: exited code=0")

@@ -162,3 +162,70 @@ def run_bochs(cmdline="done=exit", cpus=2, megs=256, model="corei7_skylake_x",
 
 def have(tool):
     return shutil.which(tool) is not None
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_bochs_interactive(script, cmdline="", cpus=2, megs=256, model="corei7_skylake_x",
+                          timeout=240, modules=(), config=None):
+    """Boots in Bochs with COM1 on a TCP socket (Bochs serves, we connect)
+    and plays `script`: a list of (regex, text) pairs; after the console
+    shows regex, text is typed. Returns a Run with everything read."""
+    import socket
+    iso = iso_for(cmdline, modules=modules, config=config)
+    port = free_port()
+    with tempfile.TemporaryDirectory() as d:
+        with open(os.path.join(TOOLS, "bochsrc.in")) as f:
+            rc = f.read()
+        for k, v in {"@MEGS@": str(megs), "@CPU_MODEL@": model, "@CPUS@": str(cpus),
+                     "@ISO@": iso, "@LOG@": os.path.join(d, "bochs.log")}.items():
+            rc = rc.replace(k, v)
+        rc = re.sub(r"^com1:.*$", f"com1: enabled=1, mode=socket-server, dev=localhost:{port}", rc,
+                    flags=re.M)
+        with open(os.path.join(d, "bochsrc"), "w") as f:
+            f.write(rc)
+        with open(os.path.join(d, "cmds"), "w") as f:
+            f.write("c\n")
+        start = time.monotonic()
+        p = subprocess.Popen(["bochs", "-q", "-f", "bochsrc", "-rc", "cmds"], cwd=d,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             stdin=subprocess.DEVNULL)
+        out, sock, timed_out = b"", None, False
+        try:
+            while sock is None and time.monotonic() - start < 30:
+                try:
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+                except OSError:
+                    time.sleep(0.2)
+            if sock is None:
+                raise RuntimeError("bochs serial socket never came up")
+            sock.settimeout(0.5)
+            steps = list(script)
+            while time.monotonic() - start < timeout:
+                try:
+                    chunk = sock.recv(4096)
+                    if not chunk:
+                        break
+                    out += chunk
+                except socket.timeout:
+                    pass
+                text = out.decode("utf-8", "replace")
+                while steps and re.search(steps[0][0], text, re.M):
+                    sock.sendall(steps.pop(0)[1].encode())
+            else:
+                timed_out = True
+        finally:
+            if sock:
+                sock.close()
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+        return Run(text, p.returncode, timed_out, time.monotonic() - start)

@@ -641,6 +641,40 @@ static void test_rtc_calendar_helpers_agree_with_known_dates(void **state)
 	}
 }
 
+/* Every day of years 0-9999, counted one by one, against both helpers. */
+static void test_rtc_calendar_helpers_agree_with_day_by_day_counting(void **state)
+{
+	(void)state;
+	static const uint8_t mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	struct rtc_time want = { 0, 1, 1, 0, 0, 0, 6 }, got; /* 0000-01-01 was a Saturday */
+	int64_t epoch = -62167219200LL, e;
+
+	while (want.year <= 9999) {
+		bool leap = (want.year % 4 == 0 && want.year % 100 != 0) || want.year % 400 == 0;
+
+		want.hour = (uint8_t)(want.day % 24);
+		want.min = (uint8_t)(want.month * 4);
+		want.sec = (uint8_t)(want.year % 60);
+		e = epoch + want.hour * 3600 + want.min * 60 + want.sec;
+		vrtc_epoch_to_time(e, &got);
+		if (memcmp(&got, &want, sizeof(got)))
+			fail_msg("%04u-%02u-%02u", want.year, want.month, want.day);
+		got.wday = 0;
+		assert_int_equal(vrtc_time_to_epoch(&got, &e), 0);
+		assert_int_equal(e, epoch + want.hour * 3600 + want.min * 60 + want.sec);
+		epoch += 86400;
+		want.wday = (uint8_t)((want.wday + 1) % 7);
+		if (++want.day > mdays[want.month - 1] + (want.month == 2 && leap)) {
+			want.day = 1;
+			if (++want.month > 12) {
+				want.month = 1;
+				want.year++;
+			}
+		}
+	}
+	assert_int_equal(epoch, 253402300800LL); /* 10000-01-01 */
+}
+
 static void test_rtc_time_to_epoch_rejects_february_29th_of_a_common_year(void **state)
 {
 	(void)state;
@@ -714,6 +748,7 @@ int main(void)
 		T(test_rtc_memory_size_6g_splits_at_4g),
 		T(test_rtc_word_write_to_the_index_port_selects_and_writes),
 		T(test_rtc_calendar_helpers_agree_with_known_dates),
+		T(test_rtc_calendar_helpers_agree_with_day_by_day_counting),
 		T(test_rtc_time_to_epoch_rejects_february_29th_of_a_common_year),
 		T(test_rtc_base_time_beyond_year_9999_is_clamped),
 		T(test_rtc_out_of_range_written_fields_are_brought_into_range),
