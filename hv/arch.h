@@ -24,6 +24,8 @@ struct arch_ops {
 	/* Runs the vCPU on the current CPU until an exit leaves the core. */
 	int (*vcpu_run)(struct vcpu *v);
 	void (*vcpu_dump)(struct vcpu *v); /* register dump for reports */
+	/* Back to power-on state before new regs/sregs are set; on its CPU. */
+	void (*vcpu_reset)(struct vcpu *v);
 	/* MSRs as the guest sees them; on the vCPU's own CPU (its state lives
 	 * there). -EINVAL for an MSR the guest could not access either. */
 	int (*get_msr)(struct vcpu *v, uint32_t msr, uint64_t *val);

@@ -119,6 +119,17 @@ void board_destroy(struct vm *vm)
 	vm->board = NULL;
 }
 
+void board_reset(struct vm *vm)
+{
+	struct board *b = vm->board;
+	irqchip_lock(vm);
+	vuart_reset(&b->com1);
+	vpit_reset(&b->pit);
+	vpci_reset(&b->pci);
+	vreset_reset(&b->reset);
+	irqchip_unlock(vm);
+}
+
 size_t board_uart_receive(struct vm *vm, const uint8_t *bytes, size_t n)
 {
 	struct board *b = vm->board;

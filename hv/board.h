@@ -15,6 +15,9 @@ struct board_ops {
 
 int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops);
 void board_destroy(struct vm *vm);
+/* Platform reset of the board devices (the RTC keeps its time, the POST
+ * port its last code, as on a PC). */
+void board_reset(struct vm *vm);
 /* Host console input for the VM's COM1; returns the bytes taken. */
 size_t board_uart_receive(struct vm *vm, const uint8_t *bytes, size_t n);
 

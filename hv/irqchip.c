@@ -162,6 +162,17 @@ void irqchip_destroy(struct vm *vm)
 	vm->irqchip = NULL;
 }
 
+void irqchip_reset(struct vm *vm)
+{
+	struct vm_irqchip *c = chip(vm);
+	irqchip_lock(vm);
+	vpic_reset(&c->pic);
+	vioapic_reset(&c->ioapic);
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		vlapic_reset(&c->lapic[i]);
+	irqchip_unlock(vm);
+}
+
 int irqchip_add_vcpu(struct vcpu *v)
 {
 	struct vm_irqchip *c = chip(v->vm);

@@ -11,6 +11,8 @@ struct vlapic;
 
 int irqchip_create(struct vm *vm);
 void irqchip_destroy(struct vm *vm);
+/* Platform reset: every controller back to its power-on state. */
+void irqchip_reset(struct vm *vm);
 /* The vCPU's LAPIC (APIC id = vCPU id; vCPU 0 is the BSP). */
 int irqchip_add_vcpu(struct vcpu *v);
 struct vlapic *irqchip_lapic(struct vcpu *v);

@@ -38,6 +38,7 @@ struct vmm_vm {
 	const uint8_t *image;
 	size_t image_len;
 	const char *reset_reason; /* the guest asked for a reset */
+	uint32_t resets;
 };
 
 static struct hv_config config;
@@ -166,6 +167,8 @@ static int handle_hypercall(struct vm *vm, struct vcpu_run *run)
 	return 0;
 }
 
+static int restart_vm(struct vcpu *v);
+
 /* 0: run again; 1: the VM is stopped. */
 static int handle_exit(struct vcpu *v)
 {
@@ -197,10 +200,13 @@ static int handle_exit(struct vcpu *v)
 		return 1;
 	case EXIT_STOPPED: {
 		struct vmm_vm *m = vm->vmm;
-		if (m->reset_reason)
-			vm_stopped(vm, "stopped: reset by the guest (%s)", m->reset_reason);
-		else
-			vm_stopped(vm, "stopped: on request");
+		if (m->reset_reason) {
+			if (restart_vm(v) == 0)
+				return 0;
+			vm_stopped(vm, "stopped: reset failed");
+			return 1;
+		}
+		vm_stopped(vm, "stopped: on request");
 		return 1;
 	}
 	default:
@@ -243,16 +249,15 @@ static void board_console(struct vm *vm, uint8_t byte)
 	console_byte(vm, byte);
 }
 
-static void board_reset(struct vm *vm, const char *reason)
+static void on_reset_request(struct vm *vm, const char *reason)
 {
-	/* Restarting in place comes with VM lifecycle support: stop for now. */
 	struct vmm_vm *m = vm->vmm;
 	m->reset_reason = reason;
 	for (uint32_t i = 0; i < vm->vcpu_count; i++)
 		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
 }
 
-static const struct board_ops board_ops = {board_console, board_reset};
+static const struct board_ops board_ops = {board_console, on_reset_request};
 
 static int guest_write(void *ctx, uint64_t gpa, const void *src, size_t len)
 {
@@ -271,6 +276,45 @@ static int guest_zero(void *ctx, uint64_t gpa, size_t len)
 	return 0;
 }
 
+/* Puts the image in guest memory and computes the entry state. */
+static int load_image(struct vm *vm, struct boot_state *st)
+{
+	struct vmm_vm *m = vm->vmm;
+	const struct vm_config *c = m->cfg;
+	struct guest_mem gm = {guest_write, guest_zero, c->memory, vm};
+	char err[160];
+	int r = c->entry == ENTRY_MULTIBOOT
+			? load_multiboot(&gm, m->image, m->image_len, c->image, c->cmdline, st, err, sizeof(err))
+			: load_raw(&gm, m->image, m->image_len, c->entry, c->load_addr, c->entry_addr, st, err,
+				   sizeof(err));
+	if (r)
+		pr_err("vm %s: %s: %s", c->name, c->image, err);
+	return r;
+}
+
+/* A reset from the guest (0xCF9, port 0x92, the i8042 pulse): like a PC's
+ * reset with the firmware's work done again by the loader: devices and
+ * vCPU to their reset state, the image reloaded, the rest of RAM kept.
+ * Runs in the vCPU's own thread. */
+static int restart_vm(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	struct vmm_vm *m = vm->vmm;
+	struct boot_state st;
+
+	printk(LOG_MARKER, "vm %s: reset by the guest (%s)", vm->name, m->reset_reason);
+	m->reset_reason = NULL;
+	m->resets++;
+	irqchip_reset(vm);
+	board_reset(vm);
+	if (load_image(vm, &st))
+		return -EIO;
+	g_arch->vcpu_reset(v);
+	vcpu_set_regs(v, &st.regs);
+	vcpu_set_sregs(v, &st.sregs);
+	return 0;
+}
+
 static uint64_t alloc_guest_ram(uint64_t pages)
 {
 	uint64_t pa = pmm_alloc(&g_pmm, pages, RAM_ALIGN, 0);
@@ -280,7 +324,6 @@ static uint64_t alloc_guest_ram(uint64_t pages)
 static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struct vm **out)
 {
 	const struct boot_module *mod = find_module(bi, c->image);
-	char err[160];
 	struct vm *vm;
 	int r;
 
@@ -336,17 +379,12 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 		return r;
 	}
 
-	struct guest_mem gm = {guest_write, guest_zero, c->memory, vm};
+	m->image = (const uint8_t *)mod->start;
+	m->image_len = (size_t)(mod->end - mod->start);
 	struct boot_state st;
-	const uint8_t *img = (const uint8_t *)mod->start;
-	size_t len = (size_t)(mod->end - mod->start);
-	r = c->entry == ENTRY_MULTIBOOT
-		    ? load_multiboot(&gm, img, len, c->image, c->cmdline, &st, err, sizeof(err))
-		    : load_raw(&gm, img, len, c->entry, c->load_addr, c->entry_addr, &st, err, sizeof(err));
-	if (r) {
-		pr_err("vm %s: %s: %s", c->name, c->image, err);
+	r = load_image(vm, &st);
+	if (r)
 		return r;
-	}
 	struct vcpu *v;
 	r = vcpu_create(vm, 0, c->cpus[0], &v);
 	if (!r)

@@ -273,6 +273,30 @@ static int vmx_vcpu_run(struct vcpu *v)
 	}
 }
 
+/* A guest-initiated reset: forget everything in flight and start over as
+ * at the first run (MSRs, CPUID table, FPU state reset then). */
+static void vmx_vcpu_reset(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	x->pending.kind = PENDING_NONE;
+	x->mmio_have_value = false;
+	x->reinject = 0;
+	v->nmi_pending = false;
+	__atomic_store_n(&v->requests, 0, __ATOMIC_SEQ_CST);
+	v->started = false;
+	if (x->loaded_cpu == (int)this_cpu_index()) {
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+		vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
+		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+		vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, 0);
+		vmwrite(VMCS_CTRL_PROC_BASED, g_vmx.proc);
+		vmwrite(VMCS_CTRL_PIN_BASED, g_vmx.pin);
+		vmwrite(VMCS_CTRL_EXIT_CONTROLS, g_vmx.exit);
+		vmwrite(VMCS_CTRL_TSC_OFFSET, 0);
+	}
+	x->timer_armed = false;
+}
+
 static int vmx_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	if (vmcs_load(v))
@@ -313,6 +337,7 @@ static const struct arch_ops vmx_ops = {
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_dump = vmx_vcpu_dump,
+	.vcpu_reset = vmx_vcpu_reset,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,
 	.check_extension = vmx_check_extension,

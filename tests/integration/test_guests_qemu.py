@@ -18,7 +18,7 @@ from emu import BUILD, Run, qemu_status
 
 GUEST_DIR = os.path.join(BUILD, "guest")
 ELF_GUESTS = ["hello", "cpuid", "memtest", "hypercall", "triplefault", "longmode", "bench", "iotest",
-              "irqtest", "echo"]
+              "irqtest", "echo", "reset"]
 TIMEOUT = 30
 SHUTDOWN = 0  # QEMU's status after a triple fault with -no-reboot
 

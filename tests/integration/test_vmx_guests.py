@@ -128,3 +128,16 @@ def test_typed_input_reaches_the_first_vm_and_is_echoed_by_interrupts():
     run.require(r"\[echo\] echo: typed on the console")
     run.require(r"\[echo\] echo: PASS rda_interrupts_woke_hlt")
     run.require(r"vm echo: exited code=0")
+
+
+@bochs
+def test_guest_reset_restarts_the_vm_with_memory_kept():
+    cfg = '[hypervisor]\non_all_stopped = "poweroff"\n'
+    cfg += '[vm r92]\ncpus = [0]\nmemory = "16M"\nimage = "reset.elf"\ncmdline = "via=92 boots=3"\n'
+    cfg += '[vm rcf9]\ncpus = [1]\nmemory = "16M"\nimage = "reset.elf"\ncmdline = "via=cf9 boots=2"\n'
+    run = boot(cfg, ["reset.elf"])
+    assert len(run.search_all(r"vm r92: reset by the guest \(port 0x92")) == 2
+    run.require(r"vm rcf9: reset by the guest \(")
+    run.require(r"\[r92\] reset: PASS memory_kept_across_resets")
+    run.require(r"vm r92: exited code=3$")
+    run.require(r"vm rcf9: exited code=2$")

@@ -42,6 +42,9 @@ class Run:
     def search(self, pattern):
         return re.search(pattern, self.output, re.M)
 
+    def search_all(self, pattern):
+        return re.findall(pattern, self.output, re.M)
+
     def require(self, pattern):
         m = self.search(pattern)
         assert m, f"no line matching {pattern!r} in console output:\n{self.output}"
