@@ -14,6 +14,7 @@
 #include "guest.h"
 #include "hypercall.h"
 #include "printf.h"
+#include "trap.h"
 #include "x86.h"
 
 const char guest_name[] = "bench";
@@ -58,6 +59,58 @@ __attribute__((noinline)) static void op_lapic_id_read(void) { (void)*(volatile 
 __attribute__((noinline)) static void op_eoi_xapic(void) { *(volatile uint32_t *)(LAPIC_BASE + LAPIC_EOI) = 0; }
 __attribute__((noinline)) static void op_tpr_write(void) { *(volatile uint32_t *)(LAPIC_BASE + LAPIC_TPR) = 0; }
 __attribute__((noinline)) static void op_eoi_x2apic(void) { wrmsr(X2APIC_EOI_MSR, 0); }
+
+/* x2APIC mode only: a self-IPI delivered, injected and handled (its
+ * handler EOIs), and the LAPIC timer's expiry-to-handler latency. */
+#define X2APIC_SELF_IPI_MSR 0x83F
+#define X2APIC_LVT_TIMER_MSR 0x832
+#define MSR_TSC_DEADLINE 0x6E0
+#define VEC_BENCH_IPI 0x30
+#define VEC_BENCH_TIMER 0x31
+#define LVT_TSC_DEADLINE (2u << 17)
+#define TIMER_DELAY_TICKS 20000
+
+static volatile uint32_t ipis_handled;
+static volatile uint64_t timer_fired_tsc;
+
+static void on_bench_ipi(uint32_t vector)
+{
+	(void)vector;
+	ipis_handled++;
+	wrmsr(X2APIC_EOI_MSR, 0);
+}
+
+static void on_bench_timer(uint32_t vector)
+{
+	(void)vector;
+	timer_fired_tsc = rdtsc();
+	wrmsr(X2APIC_EOI_MSR, 0);
+}
+
+__attribute__((noinline)) static void op_self_ipi(void)
+{
+	uint32_t before = ipis_handled;
+	wrmsr(X2APIC_SELF_IPI_MSR, VEC_BENCH_IPI);
+	__asm__ volatile("sti; nop; cli" ::: "memory"); /* let it in */
+	while (ipis_handled == before)
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+/* Average ticks from the programmed TSC deadline to the handler's RDTSC. */
+static uint64_t timer_latency(uint32_t iters)
+{
+	uint64_t total = 0;
+	wrmsr(X2APIC_LVT_TIMER_MSR, VEC_BENCH_TIMER | LVT_TSC_DEADLINE);
+	for (uint32_t i = 0; i < iters; i++) {
+		uint64_t deadline = rdtsc() + TIMER_DELAY_TICKS;
+		timer_fired_tsc = 0;
+		wrmsr(MSR_TSC_DEADLINE, deadline);
+		while (!timer_fired_tsc)
+			__asm__ volatile("sti; hlt; cli" ::: "memory");
+		total += timer_fired_tsc - deadline;
+	}
+	return udiv64(total, iters, 0);
+}
 
 struct bench_op {
 	const char *name;
@@ -133,6 +186,10 @@ int guest_main(void)
 		*(volatile uint32_t *)(LAPIC_BASE + LAPIC_SVR) = 0x1FF;
 		wrmsr(MSR_IA32_APIC_BASE, rdmsr(MSR_IA32_APIC_BASE) | APIC_BASE_EXTD);
 		printf("bench lapic_eoi_x2apic %lld\n", per_iteration(measure(op_eoi_x2apic, iters), baseline, iters));
+		trap_set_irq_handler(VEC_BENCH_IPI, on_bench_ipi);
+		trap_set_irq_handler(VEC_BENCH_TIMER, on_bench_timer);
+		printf("bench self_ipi_handled %lld\n", per_iteration(measure(op_self_ipi, iters), baseline, iters));
+		printf("bench timer_expiry_to_handler %llu\n", timer_latency(iters / 10 ? iters / 10 : 1));
 	} else {
 		printf("bench lapic_eoi_x2apic skipped (no x2APIC)\n");
 	}
