@@ -138,5 +138,7 @@ size_t board_uart_receive(struct vm *vm, const uint8_t *bytes, size_t n)
 	irqchip_lock(vm);
 	size_t took = vuart_receive(&b->com1, bytes, n);
 	irqchip_unlock(vm);
+	if (vm->vcpu_count) /* the UART's receive timeout may now be armed */
+		vcpu_kick(vm->vcpus[0], VCPU_REQ_TIMER);
 	return took;
 }

@@ -55,7 +55,7 @@ static void deliver_msg(struct vm_irqchip *c, const struct irq_message *irq)
 		if (!vlapic_matches_destination(l, irq->dest, irq->dest_logical, x2))
 			continue;
 		if (vlapic_deliver(l, irq))
-			vcpu_kick(c->vm->vcpus[i], VCPU_REQ_EVENT);
+			vcpu_kick(c->vm->vcpus[i], VCPU_REQ_DEVICE);
 		if (irq->delivery_mode == IRQ_DM_LOWEST)
 			break;
 	}
@@ -73,7 +73,7 @@ static void lapic_send_ipi_cb(void *ctx, const struct lapic_ipi *ipi)
 	for (uint32_t i = 0; i < c->vm->vcpu_count; i++) {
 		struct vlapic *l = &c->lapic[i];
 		if (vlapic_ipi_targets(l, ipi, i == from->id) && vlapic_deliver(l, &ipi->msg))
-			vcpu_kick(c->vm->vcpus[i], VCPU_REQ_EVENT);
+			vcpu_kick(c->vm->vcpus[i], VCPU_REQ_DEVICE);
 	}
 }
 
@@ -85,7 +85,7 @@ static void lapic_eoi_cb(void *ctx, uint8_t vector)
 
 static void lapic_kick_cb(void *ctx)
 {
-	vcpu_kick(ctx, VCPU_REQ_EVENT);
+	vcpu_kick(ctx, VCPU_REQ_DEVICE);
 }
 
 static uint64_t lapic_read_tsc(void *ctx)
@@ -103,7 +103,7 @@ static void pic_intr(void *ctx, uint32_t line, int level)
 	if (c->vm->vcpu_count) {
 		vlapic_set_lint(&c->lapic[0], 0, level);
 		if (level)
-			vcpu_kick(c->vm->vcpus[0], VCPU_REQ_EVENT);
+			vcpu_kick(c->vm->vcpus[0], VCPU_REQ_DEVICE);
 	}
 	vioapic_set_irq(&c->ioapic, 0, level);
 }

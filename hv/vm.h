@@ -19,7 +19,8 @@ enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
 /* Requests to a vCPU (KVM's vcpu->requests): set by anyone, with a kick. */
 #define VCPU_REQ_EVENT (1U << 0) /* an interrupt or NMI may be deliverable */
 #define VCPU_REQ_STOP (1U << 1)  /* leave vcpu_run() with EXIT_STOPPED */
-#define VCPU_REQ_TIMER (1U << 2) /* a timer is armed: re-arm at every entry */
+#define VCPU_REQ_TIMER (1U << 2) /* device timers may have changed: poll and re-arm */
+#define VCPU_REQ_DEVICE (VCPU_REQ_EVENT | VCPU_REQ_TIMER) /* a device was touched */
 
 struct vcpu {
 	struct vm *vm;

@@ -258,7 +258,6 @@ static void ch_schedule_pending(struct vpit_channel *c, uint64_t t)
  * is written during counting ..."). */
 static void ch_set_count(struct vpit_channel *c, uint16_t raw, uint64_t t)
 {
-	c->cr_raw = raw;
 	c->cr = decode_count(c, raw);
 	c->armed = true;
 	switch (c->mode) {
@@ -269,7 +268,10 @@ static void ch_set_count(struct vpit_channel *c, uint16_t raw, uint64_t t)
 		break;
 	case 1: /* armed: loaded by the next gate trigger */
 	case 5:
-		c->null_clear_tick = NO_TICK;
+		if (c->loaded && t < c->load_tick)
+			c->n = c->cr; /* a trigger's load is due on this pulse: it takes this count */
+		else
+			c->null_clear_tick = NO_TICK;
 		break;
 	default: /* 2, 3 */
 		if (!c->loaded) {

@@ -39,8 +39,7 @@ struct vpit_channel {
 	bool bcd;
 	bool gate;
 
-	uint16_t cr_raw; /* count register as written */
-	uint32_t cr;     /* its value: 1..65536 (binary) or 1..10000 (BCD) */
+	uint32_t cr;     /* count register: 1..65536 (binary) or 1..10000 (BCD) */
 	bool write_msb;  /* write flip-flop: next byte is the MSB */
 	uint8_t write_lsb;
 	bool read_msb; /* read flip-flop for unlatched reads */

@@ -225,6 +225,8 @@ static int vmx_vcpu_run(struct vcpu *v)
 		vmx_fpu_reset();
 		vmwrite(VMCS_GUEST_IA32_PAT, x->msr.pat);
 		v->started = true;
+		/* first entry: arm whatever timers the devices start with */
+		__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 	}
 	if (x->pending.kind != PENDING_NONE) {
 		int c = vmx_complete_pending(v);

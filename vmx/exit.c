@@ -140,7 +140,7 @@ static int handle_window(struct vcpu *v)
 static int handle_preemption_timer(struct vcpu *v)
 {
 	vmx_check_idt_vectoring(v);
-	__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED); /* a timer is due */
+	__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED); /* a timer is due */
 	return 1;
 }
 

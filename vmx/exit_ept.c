@@ -37,7 +37,7 @@ static int locked_mmio(struct vcpu *v, bool write, uint64_t gpa, unsigned size, 
 		irqchip_unlock(v->vm);
 		/* an EOI, TPR or mask change may make an interrupt deliverable */
 		if (write)
-			__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED);
+			__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 	}
 	return r;
 }

@@ -62,7 +62,7 @@ static int bus_write(struct vcpu *v, uint16_t port, uint32_t size, uint64_t val)
 	if (v->vm->irqchip) {
 		irqchip_unlock(v->vm);
 		/* a PIC EOI or mask change may unblock an interrupt */
-		__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED);
+		__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 	}
 	return err;
 }

@@ -75,8 +75,6 @@ static void arm_preemption_timer(struct vcpu *v, struct vmx_vcpu *x)
 	 * every entry. */
 	if (want && !g_vmx.save_preemption_timer)
 		__atomic_fetch_or(&v->requests, VCPU_REQ_TIMER, __ATOMIC_RELAXED);
-	else
-		__atomic_and_fetch(&v->requests, ~VCPU_REQ_TIMER, __ATOMIC_RELAXED);
 }
 
 static void inject(struct vcpu *v, uint32_t info, uint32_t error, uint32_t len)
@@ -94,9 +92,13 @@ void vmx_prepare_entry_events(struct vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 
-	__atomic_and_fetch(&v->requests, ~VCPU_REQ_EVENT, __ATOMIC_SEQ_CST);
-	irqchip_poll(v);
-	arm_preemption_timer(v, x);
+	uint32_t req = __atomic_fetch_and(&v->requests, ~VCPU_REQ_DEVICE, __ATOMIC_SEQ_CST);
+	/* Polling every device timer and re-arming is only needed when a
+	 * device was touched or the timer fired, not after an EOI or TPR write. */
+	if (req & VCPU_REQ_TIMER) {
+		irqchip_poll(v);
+		arm_preemption_timer(v, x);
+	}
 	if (x->reinject) {
 		inject(v, x->reinject, x->reinject_error, x->reinject_len);
 		x->reinject = 0;
@@ -163,5 +165,7 @@ int vmx_halt(struct vcpu *v)
 		}
 		irq_enable();
 		__atomic_and_fetch(&v->requests, ~VCPU_REQ_EVENT, __ATOMIC_RELAXED);
+		/* the timers were polled here: re-arm for the guest on entry */
+		__atomic_fetch_or(&v->requests, VCPU_REQ_TIMER, __ATOMIC_RELAXED);
 	}
 }

@@ -48,6 +48,9 @@
 #define EFER_NXE_BIT (1ULL << 11)
 #define CR0_PG_BIT (1ULL << 31)
 
+#define X2APIC_MSR_TPR 0x808
+#define X2APIC_MSR_EOI 0x80B
+
 /* MSR bitmap layout, SDM 3C 25.6.9: read-low, read-high, write-low,
  * write-high, 1 KiB each; a set bit means "exit". */
 #define MSR_LOW_END 0x2000
@@ -137,8 +140,10 @@ static int lapic_msr_access(struct vcpu *v, uint32_t msr, bool write, uint64_t *
 	else
 		r = write ? vlapic_msr_write(l, msr, *val) : vlapic_msr_read(l, msr, val);
 	irqchip_unlock(v->vm);
-	if (write)
-		__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED); /* TPR/EOI/timer changed */
+	if (write) /* EOI and TPR change only deliverability; the rest may move the timer */
+		__atomic_fetch_or(&v->requests, msr == X2APIC_MSR_EOI || msr == X2APIC_MSR_TPR ? VCPU_REQ_EVENT
+												: VCPU_REQ_DEVICE,
+				  __ATOMIC_RELAXED);
 	return r ? -EINVAL : 0;
 }
 
