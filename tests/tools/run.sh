@@ -18,5 +18,10 @@ trap 'rm -rf "$dir"' EXIT
 sed -e "s|@MEGS@|512|; s|@CPU_MODEL@|corei7_skylake_x|; s|@CPUS@|2|" \
     -e "s|@ISO@|$(realpath "$iso")|; s|@SERIAL@|/dev/stdout|; s|@LOG@|$dir/bochs.log|" \
     "$here/bochsrc.in" > "$dir/bochsrc"
+# On a terminal, COM1 is the terminal itself (Bochs' "term" mode) so what
+# you type reaches the hypervisor's console; otherwise output only.
+if tty=$(tty 2>/dev/null); then
+	sed -i "s|^com1:.*|com1: enabled=1, mode=term, dev=$tty|" "$dir/bochsrc"
+fi
 echo c > "$dir/cmds"
 cd "$dir" && exec bochs -q -f bochsrc -rc cmds 2>/dev/null
