@@ -162,8 +162,8 @@ static void ref_load(struct ref_ch *c)
 	c->ce = (c->mode == 3 && (c->n & 1) ? c->n - 1 : c->n) % ref_mod(c);
 	c->started = true;
 	c->load = c->trigger = c->strobe_done = false;
-	c->ce_unknown = c->mode == 3 && c->n == 1;
-	c->undefined |= c->ce_unknown;
+	c->undefined |= c->mode == 3 && c->n == 1;
+	c->ce_unknown = c->undefined;
 }
 
 static void ref_count_down(struct ref_ch *c, uint32_t by)

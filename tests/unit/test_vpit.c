@@ -436,6 +436,21 @@ static void test_pit_mode1_new_count_waits_for_the_next_trigger(void **state)
 	assert_int_equal(latched(2), 50);
 }
 
+static void test_pit_mode1_count_written_before_the_trigger_loads_is_the_one_loaded(void **state)
+{
+	(void)state;
+	program(2, 1, 5);
+	at(1000);
+	gate2(true); /* loads on pulse 1001 ... */
+	out(0x42, 9); /* ... the count register as it is then */
+	out(0x42, 0);
+	at(1001);
+	assert_int_equal(latched(2), 9);
+	at(1010);
+	assert_true(out2());
+	assert_int_equal(status(2) & 0x40, 0);
+}
+
 /* --- mode 2 ------------------------------------------------------------ */
 
 static void test_pit_mode2_out_low_for_one_tick_each_period(void **state)
@@ -983,6 +998,7 @@ int main(void)
 		T(test_pit_mode1_gate_edge_starts_one_shot),
 		T(test_pit_mode1_retrigger_extends_the_pulse),
 		T(test_pit_mode1_new_count_waits_for_the_next_trigger),
+		T(test_pit_mode1_count_written_before_the_trigger_loads_is_the_one_loaded),
 		T(test_pit_mode2_out_low_for_one_tick_each_period),
 		T(test_pit_mode2_irq0_rises_every_period),
 		T(test_pit_mode2_missed_periods_coalesce_into_one_edge),
