@@ -154,15 +154,22 @@ static int handle_hypercall(struct vm *vm, struct vcpu_run *run)
 		vm_stopped(vm, "exited code=%llu", (unsigned long long)run->hypercall.args[0]);
 		return 1;
 	}
-	/* HC_PRINT */
+	/* HC_PRINT: the whole range must be guest RAM before anything prints;
+	 * copied in small pieces (each CPU its own buffer, on its stack). */
 	uint64_t gpa = run->hypercall.args[0], len = run->hypercall.args[1];
-	static uint8_t buf[HC_PRINT_MAX];
-	if (len > HC_PRINT_MAX || vm_read_phys(vm, gpa, buf, len)) {
+	uint8_t buf[128];
+	if (len > HC_PRINT_MAX || (len && !memslot_gpa_to_hpa(&vm->slots, gpa, len))) {
 		run->hypercall.ret = (uint64_t)-EINVAL;
 		return 0;
 	}
-	for (uint64_t i = 0; i < len; i++)
-		console_byte(vm, buf[i]);
+	for (uint64_t done = 0; done < len;) {
+		size_t n = (size_t)MIN(len - done, (uint64_t)sizeof(buf));
+		if (vm_read_phys(vm, gpa + done, buf, n))
+			break;
+		for (size_t i = 0; i < n; i++)
+			console_byte(vm, buf[i]);
+		done += n;
+	}
 	run->hypercall.ret = 0;
 	return 0;
 }
