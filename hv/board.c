@@ -26,11 +26,6 @@ struct board {
 	struct vreset reset;
 };
 
-static uint64_t board_now(void *ctx)
-{
-	return vm_clock_ns(ctx);
-}
-
 /* Device interrupt lines go through the VM's GSI routing. Devices are
  * called with the irqchip lock held (exit handlers and timer polls). */
 static void board_irq(void *ctx, uint32_t gsi, int level)
@@ -71,7 +66,7 @@ int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
 		return -ENOMEM;
 	b->vm = vm;
 	b->ops = ops;
-	struct vclock clock = {board_now, vm};
+	struct vclock clock = vm_vclock(vm);
 	struct io_bus *pio = &vm->bus[IO_BUS_PIO];
 
 	struct vuart_config uc = {VUART_COM1_BASE, uart_tx, b, {board_irq, vm, GSI_COM1}, clock};

@@ -40,11 +40,6 @@ static struct vm_irqchip *chip(const struct vm *vm)
 	return vm->irqchip;
 }
 
-static uint64_t vm_now(void *ctx)
-{
-	return vm_clock_ns(ctx);
-}
-
 /* Delivers a message to every LAPIC it addresses (lowest priority: the
  * first match, which is a valid choice of "lowest"). */
 static void deliver_msg(struct vm_irqchip *c, const struct irq_message *irq)
@@ -184,7 +179,7 @@ int irqchip_add_vcpu(struct vcpu *v)
 		.virtual_wire = true,
 		.bus_hz = LAPIC_BUS_HZ,
 		.tsc_hz = tsc_hz(),
-		.clock = {vm_now, v->vm},
+		.clock = vm_vclock(v->vm),
 		.ops = &lapic_ops,
 		.ctx = v,
 	};

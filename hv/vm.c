@@ -1,6 +1,8 @@
 /* VM and vCPU lifecycle, memory regions, and guest-physical copies. */
 #include "hv/vm.h"
 #include "hv/arch.h"
+#include "hv/board.h"
+#include "hv/irqchip.h"
 #include "hv/errno.h"
 #include "hv/log.h"
 #include "hv/string.h"
@@ -77,6 +79,10 @@ void vm_destroy(struct vm *vm)
 	}
 	for (uint32_t i = 0; i < MEMSLOT_MAX; i++)
 		kfree(vm->slots.slot[i].dirty_bitmap);
+	if (vm->board)
+		board_destroy(vm);
+	if (vm->irqchip)
+		irqchip_destroy(vm);
 	g_arch->vm_destroy(vm);
 	kfree(vm);
 }
@@ -224,6 +230,16 @@ void vcpu_kick(struct vcpu *v, uint32_t request)
 uint64_t vm_clock_ns(const struct vm *vm)
 {
 	return tsc_to_ns(rdtsc() - vm->clock_base_tsc);
+}
+
+static uint64_t vclock_now_ns(void *vm)
+{
+	return vm_clock_ns(vm);
+}
+
+struct vclock vm_vclock(struct vm *vm)
+{
+	return (struct vclock){vclock_now_ns, vm};
 }
 
 uint64_t vm_ns_to_tsc(const struct vm *vm, uint64_t ns)

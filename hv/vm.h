@@ -4,6 +4,8 @@
 #define HV_VM_H
 
 #include "hv/compiler.h"
+#include "hv/devmodel.h"
+#include "hv/errno.h"
 #include "hv/iobus.h"
 #include "hv/memslot.h"
 #include "hv/regs.h"
@@ -34,7 +36,7 @@ struct vcpu {
 	bool regs_dirty, sregs_dirty;
 	bool started;
 	struct vcpu_stats stats;
-	struct io_bus_cache pio_cache;
+	struct io_bus_cache bus_cache[IO_BUS_COUNT];
 	struct vlapic *lapic;   /* its in-core LAPIC, NULL without an irqchip */
 	void *arch;
 };
@@ -95,11 +97,35 @@ void vcpu_get_regs(struct vcpu *v, struct regs *r);
 void vcpu_set_regs(struct vcpu *v, const struct regs *r);
 void vcpu_get_sregs(struct vcpu *v, struct sregs *s);
 void vcpu_set_sregs(struct vcpu *v, const struct sregs *s);
+/* A vCPU's access to one of its VM's buses, as the exit handlers of any
+ * backend make it: 0 or the device's result, -ENODEV when no in-core
+ * device claims it (the access is the VMM layer's). In-core devices are
+ * serialized by the VM's irq lock; a write may change what is deliverable
+ * or when a timer fires, so it asks for both to be looked at again.
+ * Inline: port I/O and MMIO exits go through it. */
+static inline int vcpu_bus_access(struct vcpu *v, enum io_bus_kind kind, uint64_t addr, uint32_t len,
+				  bool write, uint64_t *val)
+{
+	const struct io_range *r = io_bus_find_cached(&v->vm->bus[kind], &v->bus_cache[kind], addr, len);
+	if (!r)
+		return -ENODEV;
+	const struct io_device_ops *ops = r->dev->ops;
+	if (write ? !ops->write : !ops->read)
+		return -ENODEV;
+	spin_lock(&v->vm->irq_lock);
+	int err = write ? ops->write(r->dev, addr, len, *val) : ops->read(r->dev, addr, len, val);
+	spin_unlock(&v->vm->irq_lock);
+	if (write)
+		__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
+	return err;
+}
+
 /* Makes the vCPU look at its requests soon: an IPI takes its CPU out of
  * guest mode or out of a halt. */
 void vcpu_kick(struct vcpu *v, uint32_t request);
 /* The VM's clock (struct vclock, hv/devmodel.h) and conversions. */
 uint64_t vm_clock_ns(const struct vm *vm);
+struct vclock vm_vclock(struct vm *vm);
 uint64_t vm_ns_to_tsc(const struct vm *vm, uint64_t ns);
 
 /* KVM_GET/SET_MSRS for one MSR; call on the vCPU's physical CPU (-EBUSY

@@ -9,7 +9,6 @@
 #include "vmx/vmx.h"
 #include "vmx/vmx_insn.h"
 #include "hv/insn.h"
-#include "hv/irqchip.h"
 #include "hv/log.h"
 #include "hv/string.h"
 
@@ -23,30 +22,11 @@ struct mmio_ctx {
 	uint32_t size;
 };
 
-static int locked_mmio(struct vcpu *v, bool write, uint64_t gpa, unsigned size, uint64_t *val)
-{
-	const struct io_range *range = io_bus_find(&v->vm->bus[IO_BUS_MMIO], gpa, size);
-	if (!range)
-		return -ENODEV; /* the VMM layer's */
-	struct io_device *d = range->dev;
-	if (v->vm->irqchip)
-		irqchip_lock(v->vm);
-	int r = write ? (d->ops->write ? d->ops->write(d, gpa, size, *val) : -ENODEV)
-		      : (d->ops->read ? d->ops->read(d, gpa, size, val) : -ENODEV);
-	if (v->vm->irqchip) {
-		irqchip_unlock(v->vm);
-		/* an EOI, TPR or mask change may make an interrupt deliverable */
-		if (write)
-			__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
-	}
-	return r;
-}
-
 static int mmio_read(void *c, uint64_t gpa, unsigned size, uint64_t *val)
 {
 	struct mmio_ctx *m = c;
 	struct vmx_vcpu *x = to_vmx(m->v);
-	if (locked_mmio(m->v, false, gpa, size, val) != -ENODEV)
+	if (vcpu_bus_access(m->v, IO_BUS_MMIO, gpa, size, false, val) != -ENODEV)
 		return 0;
 	if (x->mmio_have_value && x->pending.gpa == gpa && x->pending.size == size) {
 		*val = m->v->run->mmio.data; /* the VMM layer's answer */
@@ -63,7 +43,7 @@ static int mmio_read(void *c, uint64_t gpa, unsigned size, uint64_t *val)
 static int mmio_write(void *c, uint64_t gpa, unsigned size, uint64_t val)
 {
 	struct mmio_ctx *m = c;
-	if (locked_mmio(m->v, true, gpa, size, &val) != -ENODEV)
+	if (vcpu_bus_access(m->v, IO_BUS_MMIO, gpa, size, true, &val) != -ENODEV)
 		return 0;
 	if (m->left_core)
 		return -EBUSY; /* one access per exit to the VMM layer */

@@ -7,7 +7,6 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
 #include "hv/string.h"
-#include "hv/irqchip.h"
 
 #define RFLAGS_DF (1ULL << 10)
 #define IN_CORE_BATCH 1024 /* string I/O elements per exit, in core */
@@ -36,35 +35,14 @@ static uint64_t addr_mask_of(uint32_t insn_info)
 	}
 }
 
-/* In-core devices are serialized by the VM's irqchip lock; ports nobody
- * claims (the VMM layer's) are found without it. */
 static int bus_read(struct vcpu *v, uint16_t port, uint32_t size, uint64_t *val)
 {
-	const struct io_range *r = io_bus_find_cached(&v->vm->bus[IO_BUS_PIO], &v->pio_cache, port, size);
-	if (!r || !r->dev->ops->read)
-		return -ENODEV;
-	if (v->vm->irqchip)
-		irqchip_lock(v->vm);
-	int err = r->dev->ops->read(r->dev, port, size, val);
-	if (v->vm->irqchip)
-		irqchip_unlock(v->vm);
-	return err;
+	return vcpu_bus_access(v, IO_BUS_PIO, port, size, false, val);
 }
 
 static int bus_write(struct vcpu *v, uint16_t port, uint32_t size, uint64_t val)
 {
-	const struct io_range *r = io_bus_find_cached(&v->vm->bus[IO_BUS_PIO], &v->pio_cache, port, size);
-	if (!r || !r->dev->ops->write)
-		return -ENODEV;
-	if (v->vm->irqchip)
-		irqchip_lock(v->vm);
-	int err = r->dev->ops->write(r->dev, port, size, val);
-	if (v->vm->irqchip) {
-		irqchip_unlock(v->vm);
-		/* a PIC EOI or mask change may unblock an interrupt */
-		__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
-	}
-	return err;
+	return vcpu_bus_access(v, IO_BUS_PIO, port, size, true, &val);
 }
 
 static int io_simple(struct vcpu *v, const struct vmx_io_access *q)
