@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "hv/errno.h"
 #include "hv/irq_routing.h"
 #include "hv/vioapic.h"
@@ -25,37 +26,6 @@ static struct io_bus pio, mmio;
 static int intr_seen;
 static uint8_t last_vectors[8];
 static unsigned nlast;
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-static uint8_t byte(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t word32(struct input *in)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++) {
-		uint32_t b = byte(in);
-
-		v |= b << (8 * i);
-	}
-	return v;
-}
 
 /* --- reference rules, written out again ---------------------------------- */
 
@@ -152,21 +122,21 @@ static const uint16_t ports[] = { 0x20, 0x21, 0xA0, 0xA1, 0x4D0, 0x4D1 };
 
 static uint16_t port(struct input *in)
 {
-	return ports[byte(in) % ARRAY_SIZE(ports)];
+	return ports[input_u8(in) % ARRAY_SIZE(ports)];
 }
 
 /* Mostly whole bytes, sometimes a word (which must fit the 2-port range). */
 static uint32_t pio_len(struct input *in, uint16_t p)
 {
-	return (byte(in) & 3) == 0 && !(p & 1) ? 2 : 1;
+	return (input_u8(in) & 3) == 0 && !(p & 1) ? 2 : 1;
 }
 
 static void do_pio_write(struct input *in)
 {
 	uint16_t p = port(in);
 	uint32_t len = pio_len(in, p);
-	uint8_t lo = byte(in);
-	uint8_t hi = byte(in);
+	uint8_t lo = input_u8(in);
+	uint8_t hi = input_u8(in);
 
 	check(io_bus_write(&pio, p, len, (uint64_t)hi << 8 | lo) == 0);
 }
@@ -183,7 +153,7 @@ static void do_pio_read(struct input *in)
 
 static uint64_t mmio_offset(struct input *in)
 {
-	uint8_t b = byte(in);
+	uint8_t b = input_u8(in);
 
 	switch (b & 7) {
 	case 0: case 1: case 2: return VIOAPIC_IOREGSEL;
@@ -197,14 +167,14 @@ static uint32_t mmio_len(struct input *in)
 {
 	static const uint32_t lens[] = { 4, 4, 4, 4, 1, 2, 8, 4 };
 
-	return lens[byte(in) % ARRAY_SIZE(lens)];
+	return lens[input_u8(in) % ARRAY_SIZE(lens)];
 }
 
 static void do_mmio_write(struct input *in)
 {
 	uint64_t off = mmio_offset(in);
 	uint32_t len = mmio_len(in);
-	uint32_t v = word32(in);
+	uint32_t v = (uint32_t)input_le(in, 4);
 
 	if (off == VIOAPIC_IOREGSEL)
 		v &= 0x3F | (v & 0x100 ? 0xFF : 0); /* mostly real registers */
@@ -230,7 +200,7 @@ static void do_mmio_read(struct input *in)
 
 static void do_line(struct input *in)
 {
-	uint8_t b = byte(in);
+	uint8_t b = input_u8(in);
 	uint32_t gsi = b & 31;
 	uint32_t source = b >> 5 & 3;
 	int level = b >> 7;
@@ -272,8 +242,8 @@ static void do_ack(void)
 
 static void do_eoi(struct input *in)
 {
-	uint8_t b = byte(in);
-	uint8_t vector = b & 0x80 && nlast ? last_vectors[b % ARRAY_SIZE(last_vectors)] : byte(in);
+	uint8_t b = input_u8(in);
+	uint8_t vector = b & 0x80 && nlast ? last_vectors[b % ARRAY_SIZE(last_vectors)] : input_u8(in);
 
 	vioapic_eoi(&ioapic, vector);
 	for (unsigned pin = 0; pin < VIOAPIC_PINS; pin++)
@@ -283,15 +253,15 @@ static void do_eoi(struct input *in)
 
 static void do_msi(struct input *in)
 {
-	uint8_t b = byte(in);
-	uint64_t addr = word32(in);
-	uint32_t data = word32(in);
+	uint8_t b = input_u8(in);
+	uint64_t addr = (uint32_t)input_le(in, 4);
+	uint32_t data = (uint32_t)input_le(in, 4);
 	struct irq_message m;
 
 	if (b & 1)
 		addr = (addr & 0x000FFFFF) | 0xFEE00000u;
 	if (b & 2)
-		addr |= (uint64_t)word32(in) << 32;
+		addr |= (uint64_t)(uint32_t)input_le(in, 4) << 32;
 	bool x2 = b & 4;
 	int rc = irq_msi_decode(addr, data, x2, &m);
 	bool valid = (addr & 0xFFF00000u) == 0xFEE00000u &&
@@ -314,24 +284,24 @@ static void do_msi(struct input *in)
 static void do_routing(struct input *in)
 {
 	struct irq_route_entry e[6];
-	uint32_t n = byte(in) % (ARRAY_SIZE(e) + 1);
+	uint32_t n = input_u8(in) % (ARRAY_SIZE(e) + 1);
 
-	if (byte(in) & 1) {
+	if (input_u8(in) & 1) {
 		check(irq_routing_default_pc(&rt) == 0);
 		return;
 	}
 	memset(e, 0, sizeof(e));
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t b = byte(in);
+		uint8_t b = input_u8(in);
 
-		e[i].gsi = byte(in) % 40;
+		e[i].gsi = input_u8(in) % 40;
 		e[i].type = b & 1 ? IRQ_ROUTE_MSI : IRQ_ROUTE_IRQCHIP + (b >> 6 == 3 ? 5 : 0);
 		if (e[i].type == IRQ_ROUTE_MSI) {
-			e[i].msi.address = 0xFEE00000u | (uint64_t)byte(in) << 12;
-			e[i].msi.data = word32(in);
+			e[i].msi.address = 0xFEE00000u | (uint64_t)input_u8(in) << 12;
+			e[i].msi.data = (uint32_t)input_le(in, 4);
 		} else {
 			e[i].irqchip.chip = b >> 1 & 1;
-			e[i].irqchip.pin = byte(in) % 26;
+			e[i].irqchip.pin = input_u8(in) % 26;
 		}
 	}
 	struct irq_gsi_route before[IRQ_ROUTING_NR_GSI];
@@ -418,7 +388,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool set_routing = false;
 
 	while (in.n) {
-		switch (byte(&in) % 16) {
+		switch (input_u8(&in) % 16) {
 		case 0: case 1: case 2: do_pio_write(&in); break;
 		case 3: do_pio_read(&in); break;
 		case 4: case 5: do_mmio_write(&in); break;
@@ -429,7 +399,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 13: do_msi(&in); break;
 		case 14: do_routing(&in); set_routing = true; break;
 		default:
-			if (byte(&in) & 1)
+			if (input_u8(&in) & 1)
 				vpic_reset(&pic);
 			else
 				vioapic_reset(&ioapic);

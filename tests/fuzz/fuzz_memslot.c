@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "hv/errno.h"
 #include "hv/memslot.h"
 #include "test_log.h"
@@ -24,42 +25,16 @@ struct ref_slot {
 	uint8_t dirty[MODEL_LOG_PAGES]; /* per page, while logging */
 };
 
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
 static struct memslots ms;
 static struct ref_slot ref[MEMSLOT_MAX];
 
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-static uint8_t byte(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
 /* Reads are sequenced statement by statement: the order of calls inside
  * one expression (or initializer list) is unspecified in C. */
-static uint16_t word(struct input *in)
-{
-	uint16_t lo = byte(in);
-
-	return (uint16_t)(lo | byte(in) << 8);
-}
-
 /* Addresses: mostly pages of a 1 MiB window, sometimes unaligned, near the
  * 2^52 limit or near 2^64. */
 static uint64_t address(struct input *in)
 {
-	uint16_t v = word(in);
+	uint16_t v = (uint16_t)input_le(in, 2);
 	uint64_t pages = v & 0xff;
 
 	switch (v >> 13) {
@@ -72,7 +47,7 @@ static uint64_t address(struct input *in)
 
 static uint64_t length(struct input *in)
 {
-	uint16_t v = word(in);
+	uint16_t v = (uint16_t)input_le(in, 2);
 	uint64_t pages = v & 0x3f;
 
 	switch (v >> 13) {
@@ -151,8 +126,8 @@ static void do_set(struct input *in)
 {
 	struct memory_region r;
 
-	r.slot = byte(in) % (MEMSLOT_MAX + 2);
-	r.flags = byte(in) % 5;
+	r.slot = input_u8(in) % (MEMSLOT_MAX + 2);
+	r.flags = input_u8(in) % 5;
 	r.guest_phys_addr = address(in);
 	r.memory_size = length(in);
 	r.host_phys_addr = address(in);
@@ -199,7 +174,7 @@ static void do_mark(struct input *in)
 static void do_get_log(struct input *in)
 {
 	static uint64_t out[MODEL_LOG_PAGES / 64];
-	uint32_t slot = byte(in) % (MEMSLOT_MAX + 1);
+	uint32_t slot = input_u8(in) % (MEMSLOT_MAX + 1);
 	struct ref_slot *s = slot < MEMSLOT_MAX ? &ref[slot] : NULL;
 	int rc = memslot_get_dirty_log(&ms, slot, out, ARRAY_SIZE(out));
 
@@ -223,7 +198,7 @@ static void do_lookup(struct input *in)
 	uint64_t gpa = address(in);
 	uint64_t len = length(in);
 
-	len |= byte(in) & 7;
+	len |= input_u8(in) & 7;
 	uint64_t want = 0;
 	const struct memslot *found = memslot_find(&ms, gpa);
 	const struct ref_slot *hit = NULL;
@@ -278,7 +253,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(ref, 0, sizeof(ref));
 	test_log_reset();
 	while (in.n) {
-		switch (byte(&in) % 8) {
+		switch (input_u8(&in) % 8) {
 		case 0: case 1: case 2: case 3: do_set(&in); break;
 		case 4: case 5: do_mark(&in); break;
 		case 6: do_get_log(&in); break;

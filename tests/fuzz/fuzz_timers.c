@@ -22,17 +22,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "hv/vpit.h"
 #include "hv/vpmtimer.h"
 #include "hv/vrtc.h"
 #include "test_log.h"
 
 #define NS_LIMIT (1ULL << 62)
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
 
 struct line {
 	int level, rises;
@@ -44,12 +40,6 @@ static struct vpit pit;
 static struct vrtc rtc;
 static struct vpmtimer pm;
 static struct line irq0, irq8;
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
 
 static uint64_t fake_now(void *ctx)
 {
@@ -68,23 +58,6 @@ static void line_set(void *ctx, uint32_t nr, int level)
 	l->level = level;
 }
 
-static uint8_t byte(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint64_t bytes(struct input *in, unsigned int n)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < n; i++)
-		v |= (uint64_t)byte(in) << (8 * i);
-	return v;
-}
-
 static void set_now(uint64_t t)
 {
 	now = MIN(t, NS_LIMIT);
@@ -92,20 +65,20 @@ static void set_now(uint64_t t)
 
 static void step_clock(struct input *in)
 {
-	uint8_t kind = byte(in);
+	uint8_t kind = input_u8(in);
 	uint64_t d;
 
 	switch (kind & 7) {
 	case 0: d = kind >> 3; break;                      /* ns */
-	case 1: d = bytes(in, 1) * 838; break;             /* ~ PIT ticks */
-	case 2: d = bytes(in, 2) * 1000; break;            /* up to 65 ms */
-	case 3: d = bytes(in, 2) * 1000000; break;         /* up to 65 s */
-	case 4: d = bytes(in, 3) * 1000000000ULL; break;   /* up to 194 days */
-	case 5: d = bytes(in, 5) * 1000000000ULL; break;   /* centuries */
+	case 1: d = input_le(in, 1) * 838; break;             /* ~ PIT ticks */
+	case 2: d = input_le(in, 2) * 1000; break;            /* up to 65 ms */
+	case 3: d = input_le(in, 2) * 1000000; break;         /* up to 65 s */
+	case 4: d = input_le(in, 3) * 1000000000ULL; break;   /* up to 194 days */
+	case 5: d = input_le(in, 5) * 1000000000ULL; break;   /* centuries */
 	case 6: d = 500000000ULL - now % 1000000000ULL; break; /* near an RTC update */
 	default:
 		if (backwards) {
-			d = bytes(in, 2) * 1000;
+			d = input_le(in, 2) * 1000;
 			now = now > d ? now - d : 0;
 			return;
 		}
@@ -377,18 +350,18 @@ static uint64_t pit_port(struct input *in)
 {
 	static const uint16_t ports[] = { 0x40, 0x41, 0x42, 0x43, 0x43, 0x61, 0x3f, 0x44 };
 
-	return ports[byte(in) % ARRAY_SIZE(ports)];
+	return ports[input_u8(in) % ARRAY_SIZE(ports)];
 }
 
 static void pit_access(struct input *in, bool write)
 {
 	uint64_t port = pit_port(in), val = 0;
-	uint8_t w = byte(in);
+	uint8_t w = input_u8(in);
 	uint32_t len = 1u << (w & 3);
 
 	pit_enter();
 	if (write) {
-		val = bytes(in, len);
+		val = input_le(in, len);
 		check(pit.dev.ops->write(&pit.dev, port, len, val) == 0);
 		for (uint32_t i = 0; i < len; i++)
 			ref_write(port + i, (uint8_t)(val >> (8 * i)));
@@ -451,7 +424,7 @@ static void pit_to_deadline(void)
 
 static void pit_misc(struct input *in)
 {
-	uint8_t v = byte(in);
+	uint8_t v = input_u8(in);
 
 	pit_enter();
 	if (v & 1) {
@@ -529,7 +502,7 @@ static void rtc_check_read(uint8_t idx, uint8_t v, bool updating, uint8_t b)
 
 static uint8_t rtc_index(struct input *in)
 {
-	uint8_t v = byte(in);
+	uint8_t v = input_u8(in);
 
 	/* Mostly the clock registers and the memory-size bytes. */
 	return v & 0x80 ? v : (uint8_t)(v % 16 | (v & 0x40 ? 0x30 : 0));
@@ -537,7 +510,7 @@ static uint8_t rtc_index(struct input *in)
 
 static uint8_t rtc_value(struct input *in)
 {
-	uint8_t sel = byte(in), v = byte(in);
+	uint8_t sel = input_u8(in), v = input_u8(in);
 
 	switch (sel & 3) {
 	case 0: return (uint8_t)((sel >> 2) % 10 << 4 | v % 10); /* BCD */
@@ -548,7 +521,7 @@ static uint8_t rtc_value(struct input *in)
 
 static void rtc_access(struct input *in)
 {
-	uint8_t op = byte(in);
+	uint8_t op = input_u8(in);
 
 	switch (op & 3) {
 	case 0:
@@ -570,7 +543,7 @@ static void rtc_access(struct input *in)
 		uint64_t port = 0x70 + (op >> 4 & 1);
 
 		if (op & 0x20)
-			check(rtc.dev.ops->write(&rtc.dev, port, len, bytes(in, len)) == 0);
+			check(rtc.dev.ops->write(&rtc.dev, port, len, input_le(in, len)) == 0);
 		else
 			check(rtc.dev.ops->read(&rtc.dev, port, len, &v) == 0);
 		break;
@@ -670,7 +643,7 @@ static void rtc_to_deadline(void)
 
 static void pm_access(struct input *in)
 {
-	uint8_t op = byte(in);
+	uint8_t op = input_u8(in);
 	uint32_t len = 1u << (op & 3);
 	uint64_t off = op >> 2 & 3, v = 0;
 	uint32_t want =
@@ -692,12 +665,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct vclock clk = { fake_now, NULL };
 	const struct irq_out o0 = { line_set, &irq0, 0 }, o8 = { line_set, &irq8, 8 };
 	struct input in = { data, size };
-	uint8_t flags = byte(&in);
+	uint8_t flags = input_u8(&in);
 
 	test_log_reset();
 	backwards = flags & 1;
 	short_steps = flags & 0x10;
-	now = (flags & 2) ? bytes(&in, 4) * 1000 : 0;
+	now = (flags & 2) ? input_le(&in, 4) * 1000 : 0;
 	memset(&irq0, 0, sizeof(irq0));
 	memset(&irq8, 0, sizeof(irq8));
 	vpit_init(&pit, &clk, &o0);
@@ -705,13 +678,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ref.on = short_steps;
 	ref.tick = pit_ticks(now);
 	ref_power_on();
-	vrtc_init(&rtc, &clk, &o8, (int64_t)(bytes(&in, 5) - (1ULL << 39)));
+	vrtc_init(&rtc, &clk, &o8, (int64_t)(input_le(&in, 5) - (1ULL << 39)));
 	vpmtimer_init(&pm, &clk, 0x608, flags & 4);
 	if (flags & 8)
-		vrtc_set_memory_size(&rtc, bytes(&in, 5) << 12);
+		vrtc_set_memory_size(&rtc, input_le(&in, 5) << 12);
 
 	while (in.n) {
-		switch (byte(&in) % 16) {
+		switch (input_u8(&in) % 16) {
 		case 0: case 1: case 2: pit_access(&in, true); break;
 		case 3: case 4: pit_access(&in, false); break;
 		case 5: case 6: case 7: rtc_access(&in); break;

@@ -13,36 +13,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "hv/errno.h"
 #include "hv/vlapic.h"
 #include "test_log.h"
 
 #define NCPU 3
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
-
-static uint64_t take(struct input *in, unsigned bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < bytes; i++) {
-		v <<= 8;
-		if (in->n) {
-			v |= *in->p++;
-			in->n--;
-		}
-	}
-	return v;
-}
 
 static struct vlapic cpu[NCPU];
 static uint64_t now, guest_tsc;
@@ -174,14 +150,14 @@ static void check_invariants(struct vlapic *l)
 
 static uint32_t pick_msr(struct input *in)
 {
-	uint8_t b = (uint8_t)take(in, 1);
+	uint8_t b = (uint8_t)input_le(in, 1);
 
 	if (b == 0xFE)
 		return LAPIC_MSR_APIC_BASE;
 	if (b == 0xFF)
 		return LAPIC_MSR_TSC_DEADLINE;
 	if (b >= 0xF0)
-		return (uint32_t)take(in, 4);
+		return (uint32_t)input_le(in, 4);
 	return LAPIC_X2APIC_MSR_BASE + b; /* the x2APIC range, mostly below 0x840 */
 }
 
@@ -189,44 +165,44 @@ static uint64_t pick_apic_base(struct input *in)
 {
 	static const uint64_t flags[] = { LAPIC_BASE_EN, LAPIC_BASE_EN | LAPIC_BASE_EXTD, 0,
 					  LAPIC_BASE_EXTD };
-	uint8_t b = (uint8_t)take(in, 1);
-	uint64_t addr = (b & 0x10) ? (take(in, 2) << 12) : LAPIC_DEFAULT_BASE;
+	uint8_t b = (uint8_t)input_le(in, 1);
+	uint64_t addr = (b & 0x10) ? (input_le(in, 2) << 12) : LAPIC_DEFAULT_BASE;
 
 	if (b >= 0xF0)
-		return take(in, 8);
+		return input_le(in, 8);
 	return addr | flags[b & 3] | ((b & 4) ? LAPIC_BASE_BSP : 0);
 }
 
 static void step(struct input *in)
 {
-	uint8_t op = (uint8_t)take(in, 1);
+	uint8_t op = (uint8_t)input_le(in, 1);
 	struct vlapic *l = &cpu[(op >> 5) % NCPU];
 	uint64_t val;
 	int r;
 
 	switch (op & 0x1F) {
 	case 0: { /* MMIO write: a register, or any shape anywhere */
-		uint8_t sel = (uint8_t)take(in, 1);
+		uint8_t sel = (uint8_t)input_le(in, 1);
 		uint64_t gpa = vlapic_mmio_base(l) + ((uint64_t)sel << 4);
 		uint32_t len = 4;
 
 		if (sel == 0xFF) {
-			gpa = take(in, 8);
-			len = (uint32_t)take(in, 1) % 9;
+			gpa = input_le(in, 8);
+			len = (uint32_t)input_le(in, 1) % 9;
 		}
-		val = take(in, 4);
+		val = input_le(in, 4);
 		r = vlapic_mmio_write(l, gpa, len, val);
 		check(r == 0 || r == -ENODEV);
 		break;
 	}
 	case 1: {
-		uint8_t sel = (uint8_t)take(in, 1);
+		uint8_t sel = (uint8_t)input_le(in, 1);
 		uint64_t gpa = vlapic_mmio_base(l) + ((uint64_t)sel << 4);
 		uint32_t len = 4;
 
 		if (sel == 0xFF) {
-			gpa = vlapic_mmio_base(l) + (take(in, 2) & 0x1FFF);
-			len = (uint32_t)take(in, 1) % 9;
+			gpa = vlapic_mmio_base(l) + (input_le(in, 2) & 0x1FFF);
+			len = (uint32_t)input_le(in, 1) % 9;
 		}
 		val = 0;
 		r = vlapic_mmio_read(l, gpa, len, &val);
@@ -237,7 +213,7 @@ static void step(struct input *in)
 	case 2: {
 		uint32_t msr = pick_msr(in);
 
-		val = (uint8_t)take(in, 1) == 0 ? take(in, 8) : take(in, 4);
+		val = (uint8_t)input_le(in, 1) == 0 ? input_le(in, 8) : input_le(in, 4);
 		r = vlapic_msr_write(l, msr, val);
 		check(r == 0 || r == -EINVAL || r == -ENOENT);
 		check(r != -ENOENT || !vlapic_msr_owned(msr));
@@ -251,14 +227,14 @@ static void step(struct input *in)
 		break;
 	}
 	case 4:
-		val = take(in, 1);
-		vlapic_accept(l, (uint8_t)val, take(in, 1) & 1);
+		val = input_le(in, 1);
+		vlapic_accept(l, (uint8_t)val, input_le(in, 1) & 1);
 		break;
 	case 5:
-		if (take(in, 1) & 1) {
+		if (input_le(in, 1) & 1) {
 			vlapic_ack_pending(l);
 		} else {
-			r = vlapic_ack(l, (uint8_t)take(in, 1));
+			r = vlapic_ack(l, (uint8_t)input_le(in, 1));
 			check(r == 0 || r == -EINVAL);
 		}
 		break;
@@ -275,8 +251,8 @@ static void step(struct input *in)
 		break;
 	}
 	case 8: { /* time passes; the vCPU loop polls at the deadline */
-		uint8_t b = (uint8_t)take(in, 1);
-		uint64_t dt = b == 0xFF ? take(in, 8) >> 8 : (uint64_t)b << (take(in, 1) & 31);
+		uint8_t b = (uint8_t)input_le(in, 1);
+		uint64_t dt = b == 0xFF ? input_le(in, 8) >> 8 : (uint64_t)b << (input_le(in, 1) & 31);
 
 		now += dt;
 		guest_tsc += dt * 3;
@@ -288,41 +264,41 @@ static void step(struct input *in)
 		break;
 	}
 	case 9:
-		val = take(in, 1);
+		val = input_le(in, 1);
 		vlapic_set_lint(l, (unsigned)(val & 3), (val >> 2) & 1);
 		break;
 	case 10: {
 		struct irq_message m = {
-			.vector = (uint8_t)take(in, 1),
-			.delivery_mode = (uint8_t)(take(in, 1) & 7),
+			.vector = (uint8_t)input_le(in, 1),
+			.delivery_mode = (uint8_t)(input_le(in, 1) & 7),
 		};
 
-		val = take(in, 1);
+		val = input_le(in, 1);
 		m.trigger_level = val & 1;
 		m.level = val & 2;
 		m.dest_logical = val & 4;
-		m.dest = (uint32_t)take(in, 4);
+		m.dest = (uint32_t)input_le(in, 4);
 		for (int i = 0; i < NCPU; i++)
 			if (vlapic_matches_destination(&cpu[i], m.dest, m.dest_logical, val & 8))
 				vlapic_deliver(&cpu[i], &m);
 		break;
 	}
 	case 11:
-		vlapic_raise_lvt(l, (enum vlapic_lvt)(take(in, 1) % (VLAPIC_LVT_COUNT + 1)));
+		vlapic_raise_lvt(l, (enum vlapic_lvt)(input_le(in, 1) % (VLAPIC_LVT_COUNT + 1)));
 		break;
 	case 12:
-		val = take(in, 1);
+		val = input_le(in, 1);
 		r = vlapic_set_cr8(l, val & 0x1F);
 		check(r == 0 || (r == -EINVAL && (val & 0x10)));
 		break;
 	case 13:
-		if (take(in, 1) & 1)
+		if (input_le(in, 1) & 1)
 			vlapic_init_reset(l);
 		else
 			vlapic_reset(l);
 		break;
 	case 14:
-		r = vlapic_write_tsc_deadline(l, take(in, 1) ? guest_tsc + take(in, 3) : take(in, 8));
+		r = vlapic_write_tsc_deadline(l, input_le(in, 1) ? guest_tsc + input_le(in, 3) : input_le(in, 8));
 		check(r == 0 || (r == -EINVAL && !l->cfg.tsc_deadline));
 		break;
 	case 15: {
@@ -368,7 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint64_t bus[] = { 1000000000ULL, 100000000ULL, 1000ULL, 10000000000ULL };
 	struct input in = { data, size };
-	uint8_t first = (uint8_t)take(&in, 1);
+	uint8_t first = (uint8_t)input_le(&in, 1);
 
 	test_log_reset();
 	now = 0;

@@ -13,17 +13,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "hv/errno.h"
 #include "hv/iobus.h"
 #include "hv/vpci.h"
 #include "hv/vreset.h"
 #include "hv/vuart.h"
 #include "test_log.h"
-
-struct input {
-	const uint8_t *p;
-	size_t n;
-};
 
 static struct vuart uart;
 static struct vpci pci;
@@ -33,29 +29,6 @@ static uint64_t fake_now;
 static int irq_level, irq_sets;
 static uint32_t tx_bytes, reset_requests;
 static struct vpci_cfgspace spaces[4];
-
-static void check(bool ok)
-{
-	if (!ok)
-		__builtin_trap();
-}
-
-static uint8_t byte(struct input *in)
-{
-	if (!in->n)
-		return 0;
-	in->n--;
-	return *in->p++;
-}
-
-static uint32_t dword(struct input *in)
-{
-	uint32_t v = 0;
-
-	for (int i = 0; i < 4; i++)
-		v |= (uint32_t)byte(in) << (8 * i);
-	return v;
-}
 
 static uint64_t now_ns(void *ctx)
 {
@@ -95,14 +68,14 @@ static const uint16_t ports[] = {
 
 static uint16_t port(struct input *in)
 {
-	return ports[byte(in) % ARRAY_SIZE(ports)];
+	return ports[input_u8(in) % ARRAY_SIZE(ports)];
 }
 
 static uint32_t width(struct input *in)
 {
 	static const uint8_t w[4] = { 1, 2, 4, 1 };
 
-	return w[byte(in) % 4];
+	return w[input_u8(in) % 4];
 }
 
 static void do_bus_read(struct input *in)
@@ -121,7 +94,7 @@ static void do_bus_write(struct input *in)
 {
 	uint16_t p = port(in);
 	uint32_t len = width(in);
-	uint32_t v = dword(in);
+	uint32_t v = (uint32_t)input_le(in, 4);
 	int rc = io_bus_write(&bus, p, len, v);
 
 	check(rc == 0 || rc == -ENODEV);
@@ -130,14 +103,14 @@ static void do_bus_write(struct input *in)
 /* Straight at the handlers, with ports and widths the bus never sends. */
 static void do_direct(struct input *in)
 {
-	uint64_t p = 0x3F0 + byte(in) % 0x18, v = 0;
-	uint32_t len = byte(in) % 10;
-	int rc = (byte(in) & 1) ? vuart_read(&uart, p, len, &v) : vuart_write(&uart, p, len, v);
+	uint64_t p = 0x3F0 + input_u8(in) % 0x18, v = 0;
+	uint32_t len = input_u8(in) % 10;
+	int rc = (input_u8(in) & 1) ? vuart_read(&uart, p, len, &v) : vuart_write(&uart, p, len, v);
 	bool inside = len >= 1 && len <= 8 && p >= VUART_COM1_BASE && p + len <= VUART_COM1_BASE + 8;
 
 	check(inside ? rc == 0 : rc == -EINVAL);
-	p = 0xCF0 + byte(in) % 0x18;
-	rc = (byte(in) & 1) ? vpci_read(&pci, p, len, &v) : vpci_write(&pci, p, len, dword(in));
+	p = 0xCF0 + input_u8(in) % 0x18;
+	rc = (input_u8(in) & 1) ? vpci_read(&pci, p, len, &v) : vpci_write(&pci, p, len, (uint32_t)input_le(in, 4));
 	inside = (len == 1 || len == 2 || len == 4) && p >= 0xCF8 && p + len <= 0xD00;
 	check(inside ? rc == 0 : rc == -EINVAL);
 }
@@ -145,11 +118,11 @@ static void do_direct(struct input *in)
 static void do_receive(struct input *in)
 {
 	uint8_t buf[24];
-	size_t n = byte(in) % sizeof(buf);
+	size_t n = input_u8(in) % sizeof(buf);
 	size_t room = vuart_rx_room(&uart);
 
 	for (size_t i = 0; i < n; i++)
-		buf[i] = byte(in);
+		buf[i] = input_u8(in);
 	size_t taken = vuart_receive(&uart, buf, n);
 
 	check(taken == (n < room ? n : room));
@@ -157,11 +130,11 @@ static void do_receive(struct input *in)
 
 static void do_clock(struct input *in)
 {
-	uint32_t step = dword(in);
+	uint32_t step = (uint32_t)input_le(in, 4);
 	uint64_t deadline = vuart_next_deadline(&uart);
 
 	fake_now += (uint64_t)(step & 0xFFFFFF) << (step >> 30) * 6;
-	if (byte(in) & 1) {
+	if (input_u8(in) & 1) {
 		vuart_poll(&uart, fake_now);
 		if (deadline != DEADLINE_NONE && fake_now >= deadline)
 			check(vuart_next_deadline(&uart) == DEADLINE_NONE && uart.timeout);
@@ -170,8 +143,8 @@ static void do_clock(struct input *in)
 
 static void do_pci_table(struct input *in)
 {
-	uint8_t b = byte(in), d = byte(in) % 34, f = byte(in) % 9;
-	uint8_t which = byte(in);
+	uint8_t b = input_u8(in), d = input_u8(in) % 34, f = input_u8(in) % 9;
+	uint8_t which = input_u8(in);
 
 	if (which & 1) {
 		struct vpci_cfgspace *cs = &spaces[which >> 1 & 3];
@@ -180,10 +153,10 @@ static void do_pci_table(struct input *in)
 	} else if (b % 3 || d || f) {
 		vpci_remove_function(&pci, b % 3, d, f); /* the host bridge stays */
 	}
-	uint32_t off = byte(in), len = byte(in) % 6;
+	uint32_t off = input_u8(in), len = input_u8(in) % 6;
 
 	if (which & 0x80)
-		vpci_config_write(&pci, b % 3, d, f, off, len, dword(in));
+		vpci_config_write(&pci, b % 3, d, f, off, len, (uint32_t)input_le(in, 4));
 	else
 		(void)vpci_config_read(&pci, b % 3, d, f, off, len);
 }
@@ -278,17 +251,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	setup();
 	test_log_reset();
 	while (in.n) {
-		switch (byte(&in) % 16) {
+		switch (input_u8(&in) % 16) {
 		case 0: case 1: case 2: case 3: do_bus_read(&in); break;
 		case 4: case 5: case 6: case 7: do_bus_write(&in); break;
 		case 8: do_receive(&in); break;
 		case 9: vuart_receive_break(&uart); break;
-		case 10: vuart_set_modem_inputs(&uart, byte(&in)); break;
+		case 10: vuart_set_modem_inputs(&uart, input_u8(&in)); break;
 		case 11: case 12: do_clock(&in); break;
 		case 13: do_direct(&in); break;
 		case 14: do_pci_table(&in); break;
 		default:
-			switch (byte(&in) % 3) {
+			switch (input_u8(&in) % 3) {
 			case 0: vuart_reset(&uart); break;
 			case 1: vpci_reset(&pci); break;
 			default: vreset_reset(&rst); break;
