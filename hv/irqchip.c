@@ -184,9 +184,13 @@ int irqchip_add_vcpu(struct vcpu *v)
 		.ctx = v,
 	};
 	int err = vlapic_init(&c->lapic[v->id], &cfg);
-	if (!err)
-		v->lapic = &c->lapic[v->id];
-	return err;
+	if (err)
+		return err;
+	v->lapic = &c->lapic[v->id];
+	/* with the LAPICs in-core, application processors start the way a
+	 * PC's do: waiting for INIT and STARTUP IPIs from the BSP */
+	v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
+	return 0;
 }
 
 struct vlapic *irqchip_lapic(struct vcpu *v)
@@ -269,7 +273,15 @@ void irqchip_poll(struct vcpu *v)
 	for (uint32_t i = 0; v->id == 0 && i < c->timer_count; i++)
 		c->timers[i].poll(c->timers[i].ctx, now);
 	uint32_t ev = vlapic_take_events(&c->lapic[v->id], &sipi);
+	/* INIT resets the APIC but keeps its ID and mode (SDM 3A 12.4.7.3) */
+	if (ev & VLAPIC_EV_INIT)
+		vlapic_init_reset(&c->lapic[v->id]);
 	irqchip_unlock(v->vm);
 	if (ev & VLAPIC_EV_NMI)
 		v->nmi_pending = true;
+	if (ev & VLAPIC_EV_SIPI)
+		v->sipi_vector = sipi;
+	if (ev & (VLAPIC_EV_INIT | VLAPIC_EV_SIPI))
+		__atomic_fetch_or(&v->mp_events, (ev & VLAPIC_EV_INIT ? VCPU_MP_EV_INIT : 0) |
+						 (ev & VLAPIC_EV_SIPI ? VCPU_MP_EV_SIPI : 0), __ATOMIC_RELEASE);
 }

@@ -18,6 +18,13 @@
 
 enum vm_state { VM_CREATED, VM_RUNNING, VM_STOPPED };
 
+/* A vCPU's multiprocessor state (KVM's mp_state): application processors
+ * start waiting for a STARTUP IPI and enter the guest only after one
+ * (SDM 3A 10.4.4 MP initialization protocol). */
+enum vcpu_mp_state { VCPU_MP_RUNNABLE, VCPU_MP_WAIT_SIPI };
+#define VCPU_MP_EV_INIT (1U << 0)
+#define VCPU_MP_EV_SIPI (1U << 1)
+
 /* Requests to a vCPU (KVM's vcpu->requests): set by anyone, with a kick. */
 #define VCPU_REQ_EVENT (1U << 0) /* an interrupt or NMI may be deliverable */
 #define VCPU_REQ_STOP (1U << 1)  /* leave vcpu_run() with EXIT_STOPPED */
@@ -35,6 +42,9 @@ struct vcpu {
 	struct sregs sregs;     /* loaded at the first entry, or when dirty */
 	bool regs_dirty, sregs_dirty;
 	bool started;
+	volatile enum vcpu_mp_state mp_state;
+	volatile uint32_t mp_events; /* VCPU_MP_EV_*, taken from its LAPIC */
+	uint8_t sipi_vector;
 	struct vcpu_stats stats;
 	struct io_bus_cache bus_cache[IO_BUS_COUNT];
 	struct vlapic *lapic;   /* its in-core LAPIC, NULL without an irqchip */

@@ -16,6 +16,7 @@
 #include "hv/smp_call.h"
 #include "hv/string.h"
 #include "hv/vm.h"
+#include "hv/vcpu_mp.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
 #include "drivers/uart16550.h"
@@ -38,6 +39,7 @@ struct vmm_vm {
 	const uint8_t *image;
 	size_t image_len;
 	const char *reset_reason; /* the guest asked for a reset */
+	volatile uint32_t reset_pending; /* bit n: vCPU n has yet to reset */
 	uint32_t resets;
 };
 
@@ -99,9 +101,15 @@ static void vm_stopped(struct vm *vm, const char *fmt, ...)
 	va_start(ap, fmt);
 	hv_vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	/* the first vCPU to stop the VM reports it and stops the others */
+	enum vm_state running = VM_RUNNING;
+	if (!__atomic_compare_exchange_n(&vm->state, &running, VM_STOPPED, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return;
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
 	printk(LOG_MARKER, "vm %s: %s", vm->name, why);
 	print_stats(vm);
-	vm->state = VM_STOPPED;
 	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0) {
 		printk(LOG_MARKER, "vmm: all VMs stopped");
 		if (config.on_all_stopped == ALL_STOPPED_POWEROFF)
@@ -174,7 +182,7 @@ static int handle_hypercall(struct vm *vm, struct vcpu_run *run)
 	return 0;
 }
 
-static int restart_vm(struct vcpu *v);
+static int restart_vcpu(struct vcpu *v);
 
 /* 0: run again; 1: the VM is stopped. */
 static int handle_exit(struct vcpu *v)
@@ -207,8 +215,11 @@ static int handle_exit(struct vcpu *v)
 		return 1;
 	case EXIT_STOPPED: {
 		struct vmm_vm *m = vm->vmm;
-		if (m->reset_reason) {
-			if (restart_vm(v) == 0)
+		if (vm->state == VM_STOPPED)
+			return 1; /* another vCPU stopped the VM and said why */
+		uint32_t mine = 1U << v->id;
+		if (__atomic_fetch_and(&m->reset_pending, ~mine, __ATOMIC_ACQ_REL) & mine) {
+			if (restart_vcpu(v) == 0)
 				return 0;
 			vm_stopped(vm, "stopped: reset failed");
 			return 1;
@@ -260,6 +271,7 @@ static void on_reset_request(struct vm *vm, const char *reason)
 {
 	struct vmm_vm *m = vm->vmm;
 	m->reset_reason = reason;
+	__atomic_fetch_or(&m->reset_pending, (1U << vm->vcpu_count) - 1, __ATOMIC_ACQ_REL);
 	for (uint32_t i = 0; i < vm->vcpu_count; i++)
 		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
 }
@@ -301,14 +313,19 @@ static int load_image(struct vm *vm, struct boot_state *st)
 
 /* A reset from the guest (0xCF9, port 0x92, the i8042 pulse): like a PC's
  * reset with the firmware's work done again by the loader: devices and
- * vCPU to their reset state, the image reloaded, the rest of RAM kept.
- * Runs in the vCPU's own thread. */
-static int restart_vm(struct vcpu *v)
+ * vCPUs to their reset state, the image reloaded, the rest of RAM kept.
+ * Each vCPU resets in its own thread: application processors go back to
+ * waiting for a SIPI, the BSP reloads the image and starts it. */
+static int restart_vcpu(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	struct vmm_vm *m = vm->vmm;
 	struct boot_state st;
 
+	if (v->id != 0) {
+		vcpu_mp_power_on(v);
+		return 0;
+	}
 	printk(LOG_MARKER, "vm %s: reset by the guest (%s)", vm->name, m->reset_reason);
 	m->reset_reason = NULL;
 	m->resets++;
@@ -316,7 +333,7 @@ static int restart_vm(struct vcpu *v)
 	board_reset(vm);
 	if (load_image(vm, &st))
 		return -EIO;
-	g_arch->vcpu_reset(v);
+	vcpu_mp_power_on(v);
 	vcpu_set_regs(v, &st.regs);
 	vcpu_set_sregs(v, &st.sregs);
 	return 0;
@@ -338,13 +355,11 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 		pr_err("vm %s: no boot module named '%s'", c->name, c->image);
 		return -ENOENT;
 	}
-	if (c->cpu_count != 1) {
-		pr_err("vm %s: one vCPU per VM for now (guest SMP comes later)", c->name);
-		return -EINVAL;
-	}
-	if (c->cpus[0] >= g_cpu_count) {
-		pr_err("vm %s: cpu %u is not online (%u CPUs)", c->name, c->cpus[0], g_cpu_count);
-		return -EINVAL;
+	for (uint32_t i = 0; i < c->cpu_count; i++) {
+		if (c->cpus[i] >= g_cpu_count) {
+			pr_err("vm %s: cpu %u is not online (%u CPUs)", c->name, c->cpus[i], g_cpu_count);
+			return -EINVAL;
+		}
 	}
 	r = vm_create(c->name, &vm);
 	if (r) {
@@ -392,14 +407,23 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 	r = load_image(vm, &st);
 	if (r)
 		return r;
-	struct vcpu *v;
-	r = vcpu_create(vm, 0, c->cpus[0], &v);
-	if (!r)
-		r = irqchip_add_vcpu(v);
-	if (r)
-		return r;
-	vcpu_set_regs(v, &st.regs);
-	vcpu_set_sregs(v, &st.sregs);
+	/* vCPU n runs on the n-th listed CPU; vCPU 0 is the BSP and starts
+	 * at the image's entry, the others wait for INIT/SIPI from it */
+	for (uint32_t i = 0; i < c->cpu_count; i++) {
+		struct vcpu *v;
+		struct boot_state reset;
+		r = vcpu_create(vm, i, c->cpus[i], &v);
+		if (!r)
+			r = irqchip_add_vcpu(v);
+		if (r) {
+			pr_err("vm %s: cannot create vcpu%u (%d)", c->name, i, r);
+			return r;
+		}
+		if (i != 0)
+			boot_state_reset(&reset);
+		vcpu_set_regs(v, i == 0 ? &st.regs : &reset.regs);
+		vcpu_set_sregs(v, i == 0 ? &st.sregs : &reset.sregs);
+	}
 	*out = vm;
 	return 0;
 }
@@ -439,6 +463,16 @@ void vmm_poll_console_input(void)
 	board_uart_receive(vm, buf, n);
 }
 
+/* "vm NAME: started on cpu1" or "... on cpu1,2" (a stable marker) */
+static void print_started(struct vm *vm)
+{
+	char cpus[64];
+	int n = 0;
+	for (uint32_t k = 0; k < vm->vcpu_count && n >= 0 && (size_t)n < sizeof(cpus); k++)
+		n += hv_snprintf(cpus + n, sizeof(cpus) - (size_t)n, "%s%u", k ? "," : "", vm->vcpus[k]->pcpu);
+	printk(LOG_MARKER, "vm %s: started on cpu%s", vm->name, cpus);
+}
+
 int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
 {
 	static struct vm *vms[CONFIG_MAX_VMS];
@@ -460,19 +494,21 @@ int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
 	}
 	vms_running = count;
 	console_vm = count ? vms[0] : NULL;
-	for (uint32_t i = 0; i < count; i++) {
-		struct vcpu *v = vms[i]->vcpus[0];
+	for (uint32_t i = 0; i < count; i++)
 		vms[i]->state = VM_RUNNING;
-		printk(LOG_MARKER, "vm %s: started on cpu%u", vms[i]->name, v->pcpu);
-		if (v->pcpu == this_cpu_index()) {
-			mine = v; /* the boot CPU runs its own vCPU last */
-			started++;
-			continue;
+	for (uint32_t i = 0; i < count; i++) {
+		struct vm *vm = vms[i];
+		print_started(vm);
+		for (uint32_t k = 0; k < vm->vcpu_count; k++) {
+			struct vcpu *v = vm->vcpus[k];
+			if (v->pcpu == this_cpu_index()) {
+				mine = v; /* the boot CPU runs its own vCPU last */
+				continue;
+			}
+			if (smp_run_on(v->pcpu, vcpu_thread, v) != 0)
+				vm_stopped(vm, "stopped: cpu%u is busy", v->pcpu);
 		}
-		if (smp_run_on(v->pcpu, vcpu_thread, v) == 0)
-			started++;
-		else
-			vm_stopped(vms[i], "stopped: cpu%u is busy", v->pcpu);
+		started += vm->state == VM_RUNNING;
 	}
 	if (!count && config.on_all_stopped == ALL_STOPPED_POWEROFF)
 		poweroff();

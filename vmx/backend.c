@@ -213,21 +213,26 @@ static void sync_before_entry(struct vcpu *v, struct vmx_vcpu *x)
 	}
 }
 
+/* Power-on (or post-INIT) state the VMCS does not hold by itself. */
+static void first_run(struct vcpu *v, struct vmx_vcpu *x)
+{
+	vmx_msr_reset(v);
+	vmx_cpuid_prepare(v);
+	vmx_fpu_reset();
+	vmwrite(VMCS_GUEST_IA32_PAT, x->msr.pat);
+	v->started = true;
+	/* first entry: arm whatever timers the devices start with */
+	__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
+}
+
 static int vmx_vcpu_run(struct vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
 	int err = vmcs_load(v);
 	if (err)
 		return err;
-	if (!v->started) {
-		vmx_msr_reset(v);
-		vmx_cpuid_prepare(v);
-		vmx_fpu_reset();
-		vmwrite(VMCS_GUEST_IA32_PAT, x->msr.pat);
-		v->started = true;
-		/* first entry: arm whatever timers the devices start with */
-		__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
-	}
+	if (!v->started)
+		first_run(v, x);
 	if (x->pending.kind != PENDING_NONE) {
 		int c = vmx_complete_pending(v);
 		if (c < 0) {
@@ -240,12 +245,20 @@ static int vmx_vcpu_run(struct vcpu *v)
 	for (;;) {
 		/* One word says whether anything but "enter" is to be done:
 		 * stop, events to inject, timers to re-arm. */
-		if (unlikely(v->requests)) {
+		if (unlikely(v->requests || v->mp_state != VCPU_MP_RUNNABLE)) {
 			if (v->requests & VCPU_REQ_STOP) {
 				v->run->exit_reason = EXIT_STOPPED;
 				return 0;
 			}
+			if (unlikely(!v->started)) /* after an INIT */
+				first_run(v, x);
 			vmx_prepare_entry_events(v);
+			/* INIT or SIPI arrived, or the vCPU waits for a SIPI */
+			if (unlikely(v->mp_events || v->mp_state != VCPU_MP_RUNNABLE)) {
+				if (!vmx_wait_for_sipi(v))
+					return 0;
+				continue;
+			}
 		}
 		sync_before_entry(v, x);
 		irq_disable();

@@ -10,6 +10,7 @@
 #include "hv/irqchip.h"
 #include "hv/x86.h"
 #include "hv/trap.h"
+#include "hv/vcpu_mp.h"
 #include "drivers/lapic.h"
 
 #define IDT_INFO_ERROR_VALID (1U << 11)
@@ -146,7 +147,7 @@ int vmx_halt(struct vcpu *v)
 			return 0;
 		}
 		irqchip_poll(v);
-		if (v->nmi_pending || (can_take_interrupts && irqchip_has_interrupt(v))) {
+		if (v->nmi_pending || v->mp_events || (can_take_interrupts && irqchip_has_interrupt(v))) {
 			__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED);
 			return 1;
 		}
@@ -167,5 +168,29 @@ int vmx_halt(struct vcpu *v)
 		__atomic_and_fetch(&v->requests, ~VCPU_REQ_EVENT, __ATOMIC_RELAXED);
 		/* the timers were polled here: re-arm for the guest on entry */
 		__atomic_fetch_or(&v->requests, VCPU_REQ_TIMER, __ATOMIC_RELAXED);
+	}
+}
+
+/* INIT and SIPI: apply what arrived; a vCPU waiting for a SIPI sleeps in
+ * the host until its LAPIC gets one (the sender's kick wakes this CPU).
+ * Returns 1 when it can run, 0 to leave vcpu_run() (a stop request). */
+int vmx_wait_for_sipi(struct vcpu *v)
+{
+	for (;;) {
+		if (v->requests & VCPU_REQ_STOP) {
+			v->run->exit_reason = EXIT_STOPPED;
+			return 0;
+		}
+		irqchip_poll(v); /* collects INIT/SIPI from the LAPIC */
+		vcpu_mp_apply_events(v);
+		if (v->mp_state == VCPU_MP_RUNNABLE) {
+			__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
+			return 1;
+		}
+		irq_disable();
+		if (!(v->requests & (VCPU_REQ_STOP | VCPU_REQ_EVENT)) && !v->mp_events)
+			__asm__ volatile("sti; hlt" ::: "memory");
+		irq_enable();
+		__atomic_and_fetch(&v->requests, ~VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 	}
 }

@@ -112,6 +112,7 @@ void vmx_check_idt_vectoring(struct vcpu *v);
 void vmx_prepare_entry_events(struct vcpu *v);
 bool vmx_interrupt_window_open(struct vcpu *v);
 int vmx_halt(struct vcpu *v);
+int vmx_wait_for_sipi(struct vcpu *v);
 
 /* msr.c */
 void vmx_msr_reset(struct vcpu *v);

@@ -34,10 +34,16 @@ static const char *const vector_names[IDT_VECTORS] = {
 	"vector 27", "vector 28", "#VC", "#SX", "vector 31",
 };
 
+void trap_load_idt(void)
+{
+	struct idt_desc desc = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
+
+	__asm__ volatile("lidt %0" ::"m"(desc));
+}
+
 void trap_init(void)
 {
 	uint16_t cs;
-	struct idt_desc desc = { sizeof(idt) - 1, (uint32_t)(uintptr_t)idt };
 
 	__asm__("mov %%cs, %0" : "=r"(cs));
 	for (int v = 0; v < IDT_VECTORS; v++) {
@@ -46,7 +52,7 @@ void trap_init(void)
 		idt[v].selector = cs;
 		idt[v].type = IDT_GATE_INTERRUPT32;
 	}
-	__asm__ volatile("lidt %0" ::"m"(desc));
+	trap_load_idt();
 }
 
 static void (*irq_handlers[IDT_VECTORS])(uint32_t vector);

@@ -18,6 +18,8 @@ struct trap_frame {
 };
 
 void trap_init(void);
+/* Loads the IDT trap_init() built: another CPU of the guest shares it. */
+void trap_load_idt(void);
 /* Interrupt vectors 32-63: fn runs with interrupts off and must EOI. */
 void trap_set_irq_handler(uint32_t vector, void (*fn)(uint32_t vector));
 void trap_handler(struct trap_frame *f);

@@ -18,7 +18,7 @@ from emu import BUILD, Run, qemu_status
 
 GUEST_DIR = os.path.join(BUILD, "guest")
 ELF_GUESTS = ["hello", "cpuid", "memtest", "hypercall", "triplefault", "longmode", "bench", "iotest",
-              "irqtest", "echo", "reset"]
+              "irqtest", "echo", "reset", "smp"]
 TIMEOUT = 30
 SHUTDOWN = 0  # QEMU's status after a triple fault with -no-reboot
 
@@ -34,8 +34,8 @@ def guest_file(name):
     return path
 
 
-def run_qemu_guest(boot_args, mem="64M", cpu=None):
-    args = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", mem,
+def run_qemu_guest(boot_args, mem="64M", cpu=None, smp=1):
+    args = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", mem, "-smp", str(smp),
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", *boot_args]
     if cpu:
@@ -276,3 +276,14 @@ def test_irqtest_passes_on_a_real_pc_model():
     assert "FAIL" not in run.output, run.output
     assert "irqtest: done 9 passed 0 failed" in run.output
     assert run.returncode == qemu_status(0)
+
+
+def test_smp_starts_the_second_cpu_with_one_sipi_and_exchanges_ipis():
+    # QEMU's LAPICs and its INIT/SIPI handling validate the guest
+    run = run_guest("smp", "", smp=2)
+    assert results(run, "smp") == {c: "PASS" for c in SMP_CHECKS}, run.output
+    assert run.returncode == qemu_status(0)
+
+
+SMP_CHECKS = ("ap_starts_with_init_and_one_sipi", "ap_has_apic_id_1", "ipi_round_trips_between_cpus",
+              "ipi_all_excluding_self_reaches_the_ap", "ipi_logical_flat_reaches_the_ap")

@@ -141,3 +141,21 @@ def test_guest_reset_restarts_the_vm_with_memory_kept():
     run.require(r"\[r92\] reset: PASS memory_kept_across_resets")
     run.require(r"vm r92: exited code=3$")
     run.require(r"vm rcf9: exited code=2$")
+
+
+@bochs
+def test_two_vcpu_vm_starts_its_ap_by_sipi_and_exchanges_ipis_across_cpus():
+    # vCPU 0 on CPU 0, vCPU 1 on CPU 1: the AP waits for INIT + one SIPI
+    # (vector 0), then IPIs go both ways, each kicking the other CPU out of
+    # the guest or out of its halt; a reset (0xCF9) puts the AP back into
+    # wait-for-SIPI and the second boot starts it again
+    cfg = ('[hypervisor]\non_all_stopped = "poweroff"\n'
+           '[vm smp]\ncpus = [0, 1]\nmemory = "16M"\nimage = "smp.elf"\ncmdline = "boots=2"\n')
+    run = boot(cfg, ["smp.elf"])
+    run.require(r"vm smp: started on cpu0,1$")
+    for check in ("ap_starts_with_init_and_one_sipi", "ap_has_apic_id_1", "ipi_round_trips_between_cpus",
+                  "ipi_all_excluding_self_reaches_the_ap", "ipi_logical_flat_reaches_the_ap"):
+        assert len(run.search_all(rf"\[smp\] smp: PASS {check}")) == 2, run.output
+    run.require(r"vm smp: reset by the guest")
+    run.require(r"\[smp\] smp: boot 2 of 2")
+    assert_all_passed(run, "smp")
