@@ -190,6 +190,8 @@ int irqchip_add_vcpu(struct vcpu *v)
 	/* with the LAPICs in-core, application processors start the way a
 	 * PC's do: waiting for INIT and STARTUP IPIs from the BSP */
 	v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
+	if (v->id != 0)
+		__atomic_fetch_or(&v->requests, VCPU_REQ_MP, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -281,7 +283,9 @@ void irqchip_poll(struct vcpu *v)
 		v->nmi_pending = true;
 	if (ev & VLAPIC_EV_SIPI)
 		v->sipi_vector = sipi;
-	if (ev & (VLAPIC_EV_INIT | VLAPIC_EV_SIPI))
+	if (ev & (VLAPIC_EV_INIT | VLAPIC_EV_SIPI)) {
 		__atomic_fetch_or(&v->mp_events, (ev & VLAPIC_EV_INIT ? VCPU_MP_EV_INIT : 0) |
 						 (ev & VLAPIC_EV_SIPI ? VCPU_MP_EV_SIPI : 0), __ATOMIC_RELEASE);
+		__atomic_fetch_or(&v->requests, VCPU_REQ_MP, __ATOMIC_RELEASE);
+	}
 }

@@ -16,7 +16,7 @@ static void apply_init(struct vcpu *v)
 	uint32_t keep = v->requests & VCPU_REQ_STOP;
 
 	g_arch->vcpu_reset(v);
-	__atomic_fetch_or(&v->requests, keep | VCPU_REQ_DEVICE, __ATOMIC_SEQ_CST);
+	__atomic_fetch_or(&v->requests, keep | VCPU_REQ_DEVICE | VCPU_REQ_MP, __ATOMIC_SEQ_CST);
 	boot_state_reset(&st);
 	vcpu_set_regs(v, &st.regs);
 	vcpu_set_sregs(v, &st.sregs);
@@ -66,4 +66,6 @@ void vcpu_mp_power_on(struct vcpu *v)
 	vcpu_set_regs(v, &st.regs);
 	vcpu_set_sregs(v, &st.sregs);
 	v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
+	if (v->id != 0)
+		__atomic_fetch_or(&v->requests, VCPU_REQ_MP, __ATOMIC_SEQ_CST);
 }

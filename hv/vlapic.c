@@ -134,11 +134,18 @@ static uint8_t compute_ppr(const struct vlapic *l)
 
 static void deliver_lvt(struct vlapic *l, enum vlapic_lvt which);
 
+/* Something a register read could see changed (vlapic_generation). */
+static void changed(struct vlapic *l)
+{
+	l->generation++;
+}
+
 /* Errors collect until the next ESR write latches them (SDM 12.5.3); each
  * one raises the error LVT. An illegal vector in the error LVT itself only
  * records the error: in_error stops the recursion. */
 static void record_error(struct vlapic *l, uint32_t bits)
 {
+	changed(l);
 	l->esr_pending |= bits;
 	if (l->in_error)
 		return;
@@ -180,6 +187,7 @@ uint64_t vlapic_mmio_base(const struct vlapic *l)
  * 12.4.7.1): everything zero, LVTs masked, DFR all ones, SVR 0xFF. */
 static void reset_registers(struct vlapic *l)
 {
+	changed(l);
 	l->tpr = 0;
 	l->ldr = 0;
 	l->dfr = LAPIC_DFR_FLAT;
@@ -276,6 +284,7 @@ static int set_base_disabled(struct vlapic *l, uint64_t value)
  * x2APIC -> xAPIC and disabled -> x2APIC illegal. */
 int vlapic_set_apic_base(struct vlapic *l, uint64_t value)
 {
+	changed(l);
 	uint64_t reserved = 0xFFULL | (1ULL << 9) | (~0ULL << l->cfg.phys_addr_bits);
 	enum vlapic_mode old = vlapic_mode(l), new;
 
@@ -298,6 +307,7 @@ int vlapic_set_apic_base(struct vlapic *l, uint64_t value)
 
 bool vlapic_accept(struct vlapic *l, uint8_t vector, bool level_triggered)
 {
+	changed(l);
 	/* A software-disabled APIC still takes NMI, SMI, INIT and SIPI but
 	 * no fixed interrupts (SDM 12.4.7.2). */
 	if (vlapic_mode(l) == VLAPIC_MODE_DISABLED || !sw_enabled(l))
@@ -369,6 +379,7 @@ int vlapic_pending_vector(const struct vlapic *l)
 
 int vlapic_ack(struct vlapic *l, uint8_t vector)
 {
+	changed(l);
 	if (!vec_test(l->irr, vector))
 		return -EINVAL;
 	vec_clear(l->irr, vector);
@@ -413,6 +424,7 @@ uint64_t vlapic_get_cr8(const struct vlapic *l)
 
 int vlapic_set_cr8(struct vlapic *l, uint64_t cr8)
 {
+	changed(l);
 	if (cr8 > 0xF)
 		return -EINVAL;
 	l->tpr = (uint32_t)cr8 << 4;
@@ -455,6 +467,7 @@ static bool lint_is_level_fixed(uint32_t lvt)
  * and error LVTs have no delivery mode field: always fixed. */
 static void deliver_lvt(struct vlapic *l, enum vlapic_lvt which)
 {
+	changed(l);
 	uint32_t lvt = l->lvt[which];
 	uint32_t dm = lvt_has_delivery_mode(which) ? lvt_dm(lvt) : IRQ_DM_FIXED;
 
@@ -566,6 +579,7 @@ void vlapic_raise_lvt(struct vlapic *l, enum vlapic_lvt which)
  * again right away. */
 static void do_eoi(struct vlapic *l)
 {
+	changed(l);
 	int v = vec_highest(l->isr);
 
 	if (v < 0)
@@ -1022,6 +1036,7 @@ static int reg_read(struct vlapic *l, uint32_t off, uint32_t *val)
  * registers ignore writes; -EINVAL for an offset with no register. */
 static int reg_write(struct vlapic *l, uint32_t off, uint32_t val)
 {
+	changed(l);
 	enum vlapic_lvt which;
 
 	if (off >= LAPIC_REG_ISR && off < LAPIC_REG_ESR)
@@ -1121,6 +1136,47 @@ int vlapic_mmio_write(struct vlapic *l, uint64_t gpa, uint32_t len, uint64_t val
 	if (mmio_shape_ok(off, len) && reg_write(l, off, (uint32_t)val))
 		record_error(l, LAPIC_ESR_ILLEGAL_REGISTER);
 	return 0;
+}
+
+/* --- The virtual-APIC page ------------------------------------------------ */
+
+/* Every register a CPU with APIC-register virtualization reads straight
+ * from the virtual-APIC page (SDM 3C 30.4.2), stored directly: this runs
+ * before entries that follow a change. */
+void vlapic_fill_page(const struct vlapic *l, uint32_t *page)
+{
+	bool x2 = is_x2apic(l);
+
+	page[LAPIC_REG_ID / 4] = x2 ? l->cfg.apic_id : l->xapic_id;
+	page[LAPIC_REG_VERSION / 4] = version_reg(l);
+	page[LAPIC_REG_TPR / 4] = l->tpr;
+	page[LAPIC_REG_EOI / 4] = 0;
+	page[LAPIC_REG_LDR / 4] = x2 ? x2apic_ldr(l->cfg.apic_id) : l->ldr;
+	page[LAPIC_REG_DFR / 4] = l->dfr;
+	page[LAPIC_REG_SVR / 4] = l->svr;
+	for (unsigned i = 0; i < 8; i++) {
+		page[(LAPIC_REG_ISR + i * 16) / 4] = l->isr[i];
+		page[(LAPIC_REG_TMR + i * 16) / 4] = l->tmr[i];
+		page[(LAPIC_REG_IRR + i * 16) / 4] = l->irr[i];
+	}
+	page[LAPIC_REG_ESR / 4] = l->esr;
+	page[LAPIC_REG_ICR_LO / 4] = l->icr_lo;
+	page[LAPIC_REG_ICR_HI / 4] = l->icr_hi;
+	for (unsigned i = 0; i < VLAPIC_LVT_COUNT; i++)
+		page[(LAPIC_REG_LVT_TIMER + i * 16) / 4] = l->lvt[i];
+	page[LAPIC_REG_TIMER_ICR / 4] = l->timer.initial;
+	page[LAPIC_REG_TIMER_DCR / 4] = l->timer.dcr;
+}
+
+int vlapic_highest_irr(const struct vlapic *l)
+{
+	return vec_highest(l->irr);
+}
+
+void vlapic_set_tpr(struct vlapic *l, uint8_t tpr)
+{
+	changed(l);
+	l->tpr = tpr;
 }
 
 /* --- x2APIC MSRs ------------------------------------------------------------ */

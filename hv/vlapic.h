@@ -217,6 +217,7 @@ struct vlapic {
 	bool extint_msg; /* an ExtINT message waits for the 8259's vector */
 	uint8_t lint_level; /* bit n: LINTn line asserted */
 	bool in_error; /* delivering the error LVT (no recursion) */
+	uint32_t generation; /* vlapic_generation() */
 };
 
 /* Set-up: validates the configuration (one pr_err line, -EINVAL) and puts
@@ -314,6 +315,25 @@ bool vlapic_ipi_targets(const struct vlapic *l, const struct lapic_ipi *ipi, boo
  * vector already in IRR or ISR, unless SVR disables focus checking). The
  * router prefers a focus APIC, else the lowest vlapic_get_ppr(). */
 bool vlapic_is_focus(const struct vlapic *l, uint8_t vector);
+
+/* The virtual-APIC page of a CPU with APIC-register virtualization (SDM 3C
+ * 30.1): writes every register the CPU reads from it without an exit, at
+ * its xAPIC offset (page: 1024 words). */
+void vlapic_fill_page(const struct vlapic *l, uint32_t *page);
+/* Changes whenever a register value may have changed. */
+static inline uint32_t vlapic_generation(const struct vlapic *l)
+{
+	return l->generation;
+}
+/* TPR without a call: read after every exit with APIC virtualization. */
+static inline uint8_t vlapic_tpr(const struct vlapic *l)
+{
+	return (uint8_t)l->tpr;
+}
+/* The highest vector in the IRR, or -1 (whatever PPR says). */
+int vlapic_highest_irr(const struct vlapic *l);
+/* TPR as the guest wrote it through a TPR shadow (all 8 bits). */
+void vlapic_set_tpr(struct vlapic *l, uint8_t tpr);
 
 /* Timer (docs/device-models.md): absolute ns of the next expiry, or
  * DEADLINE_NONE; poll fires what is due at `now`. */

@@ -29,6 +29,7 @@ enum vcpu_mp_state { VCPU_MP_RUNNABLE, VCPU_MP_WAIT_SIPI };
 #define VCPU_REQ_EVENT (1U << 0) /* an interrupt or NMI may be deliverable */
 #define VCPU_REQ_STOP (1U << 1)  /* leave vcpu_run() with EXIT_STOPPED */
 #define VCPU_REQ_TIMER (1U << 2) /* device timers may have changed: poll and re-arm */
+#define VCPU_REQ_MP (1U << 3)    /* INIT/SIPI arrived, or the vCPU waits for a SIPI */
 #define VCPU_REQ_DEVICE (VCPU_REQ_EVENT | VCPU_REQ_TIMER) /* a device was touched */
 
 struct vcpu {

@@ -15,6 +15,7 @@
 #include "vmx/vmx_insn.h"
 #include "vmx/vmx_vcpu.h"
 #include "vmx/exit.h"
+#include "vmx/apicv.h"
 
 int vmx_enter(uint64_t *gprs, int launched, uint64_t *host_rsp_cache);
 
@@ -143,7 +144,13 @@ static int vmx_vcpu_init(struct vcpu *v)
 	x->loaded_cpu = -1;
 	x->vpid = (uint16_t)__atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED);
 	v->arch = x;
-	return 0;
+	int err = vmx_apicv_vcpu_init(v);
+	if (err) {
+		pmm_free(&g_pmm, x->vmcs, 1);
+		kfree(x);
+		v->arch = NULL;
+	}
+	return err;
 }
 
 static void vmx_vcpu_destroy(struct vcpu *v)
@@ -151,6 +158,7 @@ static void vmx_vcpu_destroy(struct vcpu *v)
 	struct vmx_vcpu *x = to_vmx(v);
 	if (x->loaded_cpu == (int)this_cpu_index())
 		vmclear(x->vmcs);
+	vmx_apicv_vcpu_destroy(v);
 	pmm_free(&g_pmm, x->vmcs, 1);
 	kfree(x);
 }
@@ -245,16 +253,18 @@ static int vmx_vcpu_run(struct vcpu *v)
 	for (;;) {
 		/* One word says whether anything but "enter" is to be done:
 		 * stop, events to inject, timers to re-arm. */
-		if (unlikely(v->requests || v->mp_state != VCPU_MP_RUNNABLE)) {
+		if (unlikely(v->requests)) {
 			if (v->requests & VCPU_REQ_STOP) {
 				v->run->exit_reason = EXIT_STOPPED;
 				return 0;
 			}
 			if (unlikely(!v->started)) /* after an INIT */
 				first_run(v, x);
+			vmx_apicv_take_tpr(v, x);
 			vmx_prepare_entry_events(v);
+			vmx_apicv_before_entry(v);
 			/* INIT or SIPI arrived, or the vCPU waits for a SIPI */
-			if (unlikely(v->mp_events || v->mp_state != VCPU_MP_RUNNABLE)) {
+			if (unlikely(v->requests & VCPU_REQ_MP)) {
 				if (!vmx_wait_for_sipi(v))
 					return 0;
 				continue;
@@ -304,7 +314,9 @@ static void vmx_vcpu_reset(struct vcpu *v)
 		vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
 		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
 		vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, 0);
-		vmwrite(VMCS_CTRL_PROC_BASED, g_vmx.proc);
+		vmwrite(VMCS_CTRL_PROC_BASED, x->proc);
+		vmwrite(VMCS_CTRL_PROC_BASED2, x->proc2);
+		vmx_apicv_write_controls(v);
 		vmwrite(VMCS_CTRL_PIN_BASED, g_vmx.pin);
 		vmwrite(VMCS_CTRL_EXIT_CONTROLS, g_vmx.exit);
 		vmwrite(VMCS_CTRL_TSC_OFFSET, 0);

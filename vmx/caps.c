@@ -98,6 +98,10 @@ static int build_controls(const struct vmx_msrs *m, struct vmx_config *c, const 
 	/* Bits toggled while running must be allowed; they start clear unless
 	 * the CPU forces them. */
 	c->interrupt_window = (proc >> 32) & PROC_INTERRUPT_WINDOW_EXITING;
+	c->apic_register_virtualization =
+		((proc >> 32) & PROC_USE_TPR_SHADOW) && (c->proc & PROC_ACTIVATE_SECONDARY) &&
+		((m->proc2 >> 32) & (PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION)) ==
+			(PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRTUALIZATION);
 	c->nmi_window = (proc >> 32) & PROC_NMI_WINDOW_EXITING;
 	c->ia32e_guest = (entry >> 32) & ENTRY_IA32E_MODE_GUEST;
 	c->virtual_nmis = c->pin & PIN_VIRTUAL_NMIS;
@@ -184,9 +188,10 @@ int vmx_config_describe(const struct vmx_config *c, char *buf, size_t size)
 {
 	return hv_snprintf(buf, size,
 			   "ept=1 vpid=%d ug=%d ept2m=%d ept1g=%d ad=%d invept=%s%s invvpid=%s%s "
-			   "preempt=%d(shift %u) vnmi=%d nmiwin=%d",
+			   "preempt=%d(shift %u) vnmi=%d nmiwin=%d apicv=%d",
 			   c->vpid, c->unrestricted_guest, c->ept_2m, c->ept_1g, c->ept_ad,
 			   c->invept_single ? "single," : "", c->invept_all ? "all" : "",
 			   c->invvpid_single ? "single," : "", c->invvpid_all ? "all" : "",
-			   c->preemption_timer, c->preemption_timer_shift, c->virtual_nmis, c->nmi_window);
+			   c->preemption_timer, c->preemption_timer_shift, c->virtual_nmis, c->nmi_window,
+			   c->apic_register_virtualization);
 }

@@ -43,15 +43,18 @@
 #define PROC_CR3_STORE_EXITING (1U << 16)
 #define PROC_CR8_LOAD_EXITING (1U << 19)
 #define PROC_CR8_STORE_EXITING (1U << 20)
+#define PROC_USE_TPR_SHADOW (1U << 21)
 #define PROC_NMI_WINDOW_EXITING (1U << 22)
 #define PROC_USE_IO_BITMAPS (1U << 25)
 #define PROC_USE_MSR_BITMAPS (1U << 28)
 #define PROC_ACTIVATE_SECONDARY (1U << 31)
 /* Secondary processor-based controls, 25.6.2 */
+#define PROC2_VIRTUALIZE_APIC_ACCESSES (1U << 0)
 #define PROC2_ENABLE_EPT (1U << 1)
 #define PROC2_ENABLE_RDTSCP (1U << 3)
 #define PROC2_ENABLE_VPID (1U << 5)
 #define PROC2_UNRESTRICTED_GUEST (1U << 7)
+#define PROC2_APIC_REGISTER_VIRTUALIZATION (1U << 8)
 #define PROC2_ENABLE_INVPCID (1U << 12)
 #define PROC2_ENABLE_XSAVES (1U << 20)
 /* VM-exit controls, 25.7.1 */
@@ -103,6 +106,9 @@ struct vmx_config {
 	uint8_t preemption_timer_shift; /* timer counts TSC >> shift (A.6) */
 	bool virtual_nmis;
 	bool interrupt_window, nmi_window; /* may be set while running */
+	/* TPR shadow + virtualized APIC accesses + APIC-register
+	 * virtualization (SDM 3C 30): set per vCPU, for VMs with an irqchip */
+	bool apic_register_virtualization;
 	bool ia32e_guest;                  /* ENTRY_IA32E_MODE_GUEST allowed */
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };

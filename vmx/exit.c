@@ -5,6 +5,7 @@
  * Guest behaviour never panics the hypervisor: anything unexpected stops
  * the VM with a register dump. */
 #include "vmx/exit.h"
+#include "vmx/apicv.h"
 #include "vmx/cpuid.h"
 #include "vmx/exit_info.h"
 #include "vmx/vmcs_fields.h"
@@ -196,6 +197,9 @@ const vmx_exit_handler vmx_exit_handlers[VMX_EXIT_HANDLERS] = {
 	[EXIT_REASON_INVVPID] = handle_vmx_instruction,
 	[EXIT_REASON_WBINVD] = handle_invd_wbinvd,
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
+	[EXIT_REASON_TPR_BELOW_THRESHOLD] = vmx_handle_tpr_below_threshold,
+	[EXIT_REASON_APIC_ACCESS] = vmx_handle_apic_access,
+	[EXIT_REASON_APIC_WRITE] = vmx_handle_apic_write,
 };
 
 int vmx_unexpected_exit(struct vcpu *v)

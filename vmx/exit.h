@@ -36,6 +36,9 @@ int vmx_handle_cpuid(struct vcpu *v);
 int vmx_handle_rdmsr(struct vcpu *v);
 int vmx_handle_wrmsr(struct vcpu *v);
 int vmx_handle_ept_violation(struct vcpu *v);
+/* Emulates the instruction at RIP as an MMIO access to `gpa` (gla may be
+ * INSN_GLA_UNKNOWN); the exit handlers' return convention. */
+int vmx_emulate_mmio_at(struct vcpu *v, uint64_t gpa, uint64_t gla, bool write);
 int vmx_handle_cr_access(struct vcpu *v);
 /* Completes an IN or MMIO read the VMM layer answered (at the next run):
  * 0 = enter the guest, 1 = leave again (v->run filled: the write half of a

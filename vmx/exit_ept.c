@@ -195,6 +195,11 @@ static int skip_write(struct vcpu *v, uint64_t gpa)
 	return 1;
 }
 
+int vmx_emulate_mmio_at(struct vcpu *v, uint64_t gpa, uint64_t gla, bool write)
+{
+	return emulate_mmio(v, gpa, gla, write);
+}
+
 int vmx_handle_ept_violation(struct vcpu *v)
 {
 	struct vmx_ept_violation q = vmx_decode_ept_violation(vmread(VMCS_EXIT_QUALIFICATION));

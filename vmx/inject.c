@@ -11,6 +11,7 @@
 #include "hv/x86.h"
 #include "hv/trap.h"
 #include "hv/vcpu_mp.h"
+#include "vmx/apicv.h"
 #include "drivers/lapic.h"
 
 #define IDT_INFO_ERROR_VALID (1U << 11)
@@ -133,6 +134,7 @@ void vmx_prepare_entry_events(struct vcpu *v)
 int vmx_halt(struct vcpu *v)
 {
 	vmx_cache_regs(v);
+	vmx_apicv_take_tpr(v, to_vmx(v));
 	bool can_take_interrupts = v->regs.rflags & RFLAGS_IF_BIT;
 
 	/* HLT has "executed": the STI or MOV-SS shadow it sat in is over
@@ -181,9 +183,11 @@ int vmx_wait_for_sipi(struct vcpu *v)
 			v->run->exit_reason = EXIT_STOPPED;
 			return 0;
 		}
+		/* cleared first: an event arriving from now on sets it again */
+		__atomic_and_fetch(&v->requests, ~VCPU_REQ_MP, __ATOMIC_SEQ_CST);
 		irqchip_poll(v); /* collects INIT/SIPI from the LAPIC */
 		vcpu_mp_apply_events(v);
-		if (v->mp_state == VCPU_MP_RUNNABLE) {
+		if (v->mp_state == VCPU_MP_RUNNABLE && !v->mp_events) {
 			__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 			return 1;
 		}

@@ -5,6 +5,7 @@
 #include "vmx/exit.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
+#include "vmx/apicv.h"
 #include "vmx/vmx_insn.h"
 #include "hv/errno.h"
 #include "hv/string.h"
@@ -132,6 +133,7 @@ static int lapic_msr_access(struct vcpu *v, uint32_t msr, bool write, uint64_t *
 {
 	struct vlapic *l = irqchip_lapic(v);
 	int r;
+	vmx_apicv_take_tpr(v, to_vmx(v)); /* CR8 may have moved VTPR */
 	irqchip_lock(v->vm);
 	if (msr == MSR_IA32_APIC_BASE)
 		r = write ? vlapic_set_apic_base(l, *val) : (*val = vlapic_get_apic_base(l), 0);

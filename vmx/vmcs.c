@@ -1,6 +1,7 @@
 /* VMCS set-up (SDM 3C chapter 25): host state from the per-CPU area, guest
  * state from the vCPU's sregs/regs, controls from the probed configuration. */
 #include "vmx/vmx_vcpu.h"
+#include "vmx/apicv.h"
 #include "vmx/guest_check.h"
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx.h"
@@ -87,8 +88,9 @@ static void write_controls(struct vcpu *v)
 	struct vmx_vm *xm = to_vmx_vm(v->vm);
 
 	vmwrite(VMCS_CTRL_PIN_BASED, g_vmx.pin);
-	vmwrite(VMCS_CTRL_PROC_BASED, g_vmx.proc);
-	vmwrite(VMCS_CTRL_PROC_BASED2, g_vmx.proc2);
+	vmwrite(VMCS_CTRL_PROC_BASED, x->proc);
+	vmwrite(VMCS_CTRL_PROC_BASED2, x->proc2);
+	vmx_apicv_write_controls(v);
 	vmwrite(VMCS_CTRL_EXIT_CONTROLS, g_vmx.exit);
 	vmwrite(VMCS_CTRL_ENTRY_CONTROLS, g_vmx.entry);
 	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 0);

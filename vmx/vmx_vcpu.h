@@ -19,6 +19,7 @@ struct vmx_vm {
 	uint32_t deferred_count;
 	uint64_t io_bitmap[2];  /* physical addresses of bitmaps A and B */
 	uint64_t msr_bitmap;
+	uint64_t apic_access_page; /* host page behind the guest's xAPIC page, 0: none */
 };
 
 /* MSRs the guest reads and writes that the core emulates (vmx/msr.c). */
@@ -74,6 +75,11 @@ struct vmx_vcpu {
 		bool rep, df;
 	} pending;
 	bool mmio_have_value; /* the VMM's answer for pending.gpa is in run->mmio.data */
+	uint32_t proc, proc2;   /* this vCPU's execution controls at reset */
+	uint32_t *vapic;        /* virtual-APIC page (vmx/apicv.c), NULL: none */
+	uint32_t tpr_threshold;
+	uint32_t vapic_generation; /* of the LAPIC when the page was filled */
+	bool apic_access_on;    /* PROC2_VIRTUALIZE_APIC_ACCESSES is set now */
 };
 
 static inline struct vmx_vcpu *to_vmx(struct vcpu *v)

@@ -1768,6 +1768,62 @@ static void test_cr8_write_with_reserved_bits_faults(void **state)
 	assert_int_equal(rd(&L, LAPIC_REG_TPR), 0x30);
 }
 
+/* --- the virtual-APIC page (APIC-register virtualization) ------------------- */
+
+/* Offsets a CPU reads from the page without an exit (SDM 3C 30.4.2). */
+static const uint32_t page_offsets[] = {
+	LAPIC_REG_ID, LAPIC_REG_VERSION, LAPIC_REG_TPR, LAPIC_REG_LDR, LAPIC_REG_DFR, LAPIC_REG_SVR,
+	LAPIC_REG_ISR, LAPIC_REG_ISR + 0x70, LAPIC_REG_TMR + 0x10, LAPIC_REG_IRR, LAPIC_REG_IRR + 0x70,
+	LAPIC_REG_ICR_LO, LAPIC_REG_ICR_HI, LAPIC_REG_LVT_TIMER, LAPIC_REG_LVT_LINT0, LAPIC_REG_LVT_ERROR,
+	LAPIC_REG_TIMER_ICR, LAPIC_REG_TIMER_DCR,
+};
+
+static void test_filled_page_reads_like_the_registers(void **state)
+{
+	static uint32_t page[1024];
+	sw_enable(&L);
+	wr(&L, LAPIC_REG_ID, 0x05000000);
+	wr(&L, LAPIC_REG_TPR, 0x20);
+	wr(&L, LAPIC_REG_LDR, 0x01000000);
+	wr(&L, LAPIC_REG_LVT_LINT0, 0x0001003F);
+	wr(&L, LAPIC_REG_TIMER_DCR, 0xB);
+	wr(&L, LAPIC_REG_ICR_HI, 0x03000000);
+	assert_true(vlapic_accept(&L, 0xF1, true)); /* IRR + TMR bit in the last word */
+	assert_true(vlapic_accept(&L, 0x31, false));
+	assert_int_equal(vlapic_ack_pending(&L), 0xF1); /* ISR */
+	memset(page, 0xEE, sizeof(page));
+	vlapic_fill_page(&L, page);
+	for (size_t i = 0; i < ARRAY_SIZE(page_offsets); i++)
+		assert_int_equal(page[page_offsets[i] / 4], rd(&L, page_offsets[i]));
+	assert_int_equal(page[LAPIC_REG_ID / 4], 0x05000000);
+	assert_int_equal(page[(LAPIC_REG_ISR + 0x70) / 4], 1u << (0xF1 & 31));
+	assert_int_equal(page[(LAPIC_REG_IRR + 0x10) / 4], 1u << (0x31 & 31));
+	assert_int_equal(vlapic_highest_irr(&L), 0x31);
+}
+
+static void test_generation_moves_with_every_visible_change(void **state)
+{
+	uint32_t g = vlapic_generation(&L);
+	sw_enable(&L);
+	assert_int_not_equal(vlapic_generation(&L), g);
+	g = vlapic_generation(&L);
+	assert_true(vlapic_accept(&L, 0x40, false));
+	assert_int_not_equal(vlapic_generation(&L), g);
+	g = vlapic_generation(&L);
+	assert_int_equal(vlapic_ack_pending(&L), 0x40);
+	assert_int_not_equal(vlapic_generation(&L), g);
+	g = vlapic_generation(&L);
+	wr(&L, LAPIC_REG_EOI, 0);
+	assert_int_not_equal(vlapic_generation(&L), g);
+	g = vlapic_generation(&L);
+	vlapic_set_tpr(&L, 0x50);
+	assert_int_not_equal(vlapic_generation(&L), g);
+	assert_int_equal(rd(&L, LAPIC_REG_TPR), 0x50);
+	g = vlapic_generation(&L);
+	(void)rd(&L, LAPIC_REG_TPR); /* reads change nothing */
+	assert_int_equal(vlapic_generation(&L), g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1779,6 +1835,8 @@ int main(void)
 		T(test_init_rejects_bad_configuration_with_one_message),
 		T(test_xapic_id_register_keeps_bits_31_24),
 		T(test_tpr_keeps_low_8_bits),
+		T(test_filled_page_reads_like_the_registers),
+		T(test_generation_moves_with_every_visible_change),
 		T(test_ldr_keeps_bits_31_24_and_dfr_only_its_model),
 		T(test_svr_keeps_vector_enable_and_focus_bits),
 		T(test_read_only_registers_ignore_writes),
