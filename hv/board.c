@@ -1,7 +1,11 @@
 /* Board devices wired to the irqchip: IRQ0 PIT, IRQ4 COM1, IRQ8 RTC. */
 #include "hv/board.h"
 #include "hv/errno.h"
+#include "hv/string.h"
 #include "hv/irqchip.h"
+#include "hv/vacpi_pm.h"
+#include "hv/vfwcfg.h"
+#include "hv/vtestdev.h"
 #include "hv/vpci.h"
 #include "hv/vpit.h"
 #include "hv/vpmtimer.h"
@@ -24,6 +28,9 @@ struct board {
 	struct vpmtimer pm;
 	struct vpci pci;
 	struct vreset reset;
+	struct vacpi_pm pm1;
+	struct vfwcfg *fwcfg;     /* NULL unless test devices are on */
+	struct vtestdev *testdev; /* 64 KiB of its own; NULL unless test devices are on */
 };
 
 /* Device interrupt lines go through the VM's GSI routing. Devices are
@@ -45,6 +52,33 @@ static void reset_cb(void *ctx, const char *reason)
 	b->ops->reset_request(b->vm, reason);
 }
 
+/* SLP_EN with \_S5's SLP_TYP (hv/guest_acpi.c's DSDT) powers the VM off;
+ * the only sleep state offered, so other types do nothing. */
+static void pm1_sleep(void *ctx, uint32_t slp_typ)
+{
+	struct board *b = ctx;
+	if (slp_typ == VACPI_PM_S5_SLP_TYP && b->ops->poweroff_request)
+		b->ops->poweroff_request(b->vm);
+}
+
+static int create_test_devices(struct board *b, const struct board_config *cfg)
+{
+	struct vm *vm = b->vm;
+	b->fwcfg = kmalloc(sizeof(*b->fwcfg));
+	b->testdev = kmalloc(sizeof(*b->testdev));
+	if (!b->fwcfg || !b->testdev)
+		return -ENOMEM;
+	struct vtestdev_config tc = {board_irq, NULL, vm}; /* ISA line n is GSI n */
+	int err = vfwcfg_init(b->fwcfg, cfg->ram_bytes, (uint16_t)cfg->cpus);
+	if (!err)
+		err = vtestdev_init(b->testdev, &tc);
+	if (!err)
+		err = vfwcfg_register(b->fwcfg, &vm->bus[IO_BUS_PIO]);
+	if (!err && cfg->ram_bytes <= VTESTDEV_MMIO_BASE) /* RAM there would hide its MMIO */
+		err = vtestdev_register(b->testdev, &vm->bus[IO_BUS_PIO], &vm->bus[IO_BUS_MMIO]);
+	return err;
+}
+
 static uint64_t pit_next(void *ctx) { return vpit_next_deadline(ctx); }
 static void pit_poll(void *ctx, uint64_t now) { vpit_poll(ctx, now); }
 static uint64_t rtc_next(void *ctx) { return vrtc_next_deadline(ctx); }
@@ -52,8 +86,9 @@ static void rtc_poll(void *ctx, uint64_t now) { vrtc_poll(ctx, now); }
 static uint64_t uart_next(void *ctx) { return vuart_next_deadline(ctx); }
 static void uart_poll(void *ctx, uint64_t now) { vuart_poll(ctx, now); }
 
-int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
+int board_create(struct vm *vm, const struct board_config *cfg, const struct board_ops *ops)
 {
+	uint64_t ram_bytes = cfg->ram_bytes;
 	/* The guest's RTC starts from the host's clock (read once). */
 	static int64_t host_epoch = -2;
 	if (host_epoch == -2) {
@@ -64,6 +99,7 @@ int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
 	struct board *b = kmalloc(sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	memset(b, 0, sizeof(*b));
 	b->vm = vm;
 	b->ops = ops;
 	struct vclock clock = vm_vclock(vm);
@@ -72,7 +108,10 @@ int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
 	struct vuart_config uc = {VUART_COM1_BASE, uart_tx, b, {board_irq, vm, GSI_COM1}, clock};
 	struct irq_out pit_irq = {board_irq, vm, GSI_PIT}, rtc_irq = {board_irq, vm, GSI_RTC};
 	struct vreset_config rc = {reset_cb, b};
+	struct vacpi_pm_config pmc = {pm1_sleep, b, {board_irq, vm, VACPI_PM_SCI_IRQ}};
 	int err = vuart_init(&b->com1, &uc);
+	if (!err)
+		err = vacpi_pm_init(&b->pm1, &pmc);
 	vpit_init(&b->pit, &clock, &pit_irq);
 	vrtc_init(&b->rtc, &clock, &rtc_irq, host_epoch);
 	vrtc_set_memory_size(&b->rtc, ram_bytes);
@@ -95,13 +134,19 @@ int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
 	if (!err)
 		err = vreset_register(&b->reset, pio);
 	if (!err)
+		err = vacpi_pm_register(&b->pm1, pio);
+	if (!err && cfg->test_devices)
+		err = create_test_devices(b, cfg);
+	if (!err)
 		err = irqchip_add_timer(vm, pit_next, pit_poll, &b->pit);
 	if (!err)
 		err = irqchip_add_timer(vm, rtc_next, rtc_poll, &b->rtc);
 	if (!err)
 		err = irqchip_add_timer(vm, uart_next, uart_poll, &b->com1);
 	if (err) {
-		kfree(b);
+		/* Devices already on the io bus point into b: the VM must not
+		 * run (the caller abandons it), so b is kept, not freed. */
+		vm->board = b;
 		return err;
 	}
 	vm->board = b;
@@ -110,7 +155,12 @@ int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops)
 
 void board_destroy(struct vm *vm)
 {
-	kfree(vm->board);
+	struct board *b = vm->board;
+	if (b) {
+		kfree(b->fwcfg);
+		kfree(b->testdev);
+	}
+	kfree(b);
 	vm->board = NULL;
 }
 
@@ -122,6 +172,9 @@ void board_reset(struct vm *vm)
 	vpit_reset(&b->pit);
 	vpci_reset(&b->pci);
 	vreset_reset(&b->reset);
+	vacpi_pm_reset(&b->pm1);
+	if (b->fwcfg)
+		vfwcfg_reset(b->fwcfg);
 	irqchip_unlock(vm);
 }
 

@@ -1,6 +1,8 @@
 /* The PC board every VM gets around its irqchip (QEMU's `pc` machine in
- * miniature): COM1 16550, 8254 PIT, MC146818 RTC/CMOS, ACPI PM timer, PCI
- * host bridge and the reset ports, all in-core on the VM's io bus. */
+ * miniature): COM1 16550, 8254 PIT, MC146818 RTC/CMOS, ACPI PM timer and
+ * PM1 event/control registers, PCI host bridge and the reset ports, all
+ * in-core on the VM's io bus; QEMU's test devices (fw_cfg, pc-testdev) on
+ * request. */
 #ifndef HV_BOARD_H
 #define HV_BOARD_H
 
@@ -11,9 +13,16 @@
 struct board_ops {
 	void (*console_byte)(struct vm *vm, uint8_t byte); /* COM1 output */
 	void (*reset_request)(struct vm *vm, const char *reason);
+	void (*poweroff_request)(struct vm *vm); /* the guest entered ACPI S5 */
 };
 
-int board_create(struct vm *vm, uint64_t ram_bytes, const struct board_ops *ops);
+struct board_config {
+	uint64_t ram_bytes;
+	uint32_t cpus;
+	bool test_devices; /* fw_cfg at 0x510 and pc-testdev */
+};
+
+int board_create(struct vm *vm, const struct board_config *cfg, const struct board_ops *ops);
 void board_destroy(struct vm *vm);
 /* Platform reset of the board devices (the RTC keeps its time, the POST
  * port its last code, as on a PC). */

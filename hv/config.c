@@ -515,6 +515,7 @@ static const struct choice entry_modes[] = {
 	{ "real", ENTRY_REAL },
 	{ "protected", ENTRY_PROTECTED },
 	{ "long", ENTRY_LONG },
+	{ "linux", ENTRY_LINUX },
 };
 
 static const char *entry_name(enum entry_mode mode)
@@ -677,6 +678,39 @@ static int vm_set_readonly(struct parser *p, const struct value *v)
 	return 0;
 }
 
+static int get_bool(struct parser *p, const struct value *v, bool *out)
+{
+	struct echo_buf b;
+
+	/* TOML's bare true/false */
+	if (v->type == VAL_WORD && v->text.len == 4 && !strncmp(v->text.s, "true", 4))
+		*out = true;
+	else if (v->type == VAL_WORD && v->text.len == 5 && !strncmp(v->text.s, "false", 5))
+		*out = false;
+	else
+		return key_error(p, "bad value '%s' (true or false)", echo(v->text, &b));
+	return 0;
+}
+
+static int vm_set_initrd(struct parser *p, const struct value *v)
+{
+	int rc = get_string(p, v, p->vm->initrd, sizeof(p->vm->initrd));
+
+	if (!rc && p->vm->initrd[0] == '\0')
+		return key_error(p, "must name a module, not be empty");
+	return rc;
+}
+
+static int vm_set_test_devices(struct parser *p, const struct value *v)
+{
+	return get_bool(p, v, &p->vm->test_devices);
+}
+
+static int vm_set_mptable(struct parser *p, const struct value *v)
+{
+	return get_bool(p, v, &p->vm->mptable);
+}
+
 static const struct key_def vm_keys[] = {
 	{ "cpus", true, vm_set_cpus },
 	{ "memory", true, vm_set_memory },
@@ -686,6 +720,9 @@ static const struct key_def vm_keys[] = {
 	{ "load_addr", false, vm_set_load_addr },
 	{ "entry_addr", false, vm_set_entry_addr },
 	{ "readonly", false, vm_set_readonly },
+	{ "initrd", false, vm_set_initrd },
+	{ "test_devices", false, vm_set_test_devices },
+	{ "mptable", false, vm_set_mptable },
 };
 
 /* The rules that tie keys together; each error is on the line of the key
@@ -696,18 +733,22 @@ static int vm_end(struct parser *p)
 	const char *mode = entry_name(vm->entry);
 	static const char *const addr_keys[] = { "load_addr", "entry_addr" };
 
+	bool from_headers = vm->entry == ENTRY_MULTIBOOT || vm->entry == ENTRY_LINUX;
 	for (size_t i = 0; i < ARRAY_SIZE(addr_keys); i++) {
 		uint32_t line = key_seen(p, addr_keys[i]);
-		if (vm->entry == ENTRY_MULTIBOOT && line)
+		if (from_headers && line)
 			return key_error_at(p, addr_keys[i], line,
-					    "not allowed with entry = \"multiboot\" (the image's "
-					    "headers give the addresses)");
-		if (vm->entry != ENTRY_MULTIBOOT && !line)
+					    "not allowed with entry = \"%s\" (the image's "
+					    "headers give the addresses)", mode);
+		if (!from_headers && !line)
 			return section_error(p, p->sect_line,
 					     "missing required key '%s' (entry = \"%s\")",
 					     addr_keys[i], mode);
 	}
-	if (vm->entry != ENTRY_MULTIBOOT && vm->load_addr >= vm->memory)
+	if (vm->entry != ENTRY_LINUX && key_seen(p, "initrd"))
+		return key_error_at(p, "initrd", key_seen(p, "initrd"),
+				    "only with entry = \"linux\"");
+	if (!from_headers && vm->load_addr >= vm->memory)
 		return key_error_at(p, "load_addr", key_seen(p, "load_addr"),
 				    "%#llx is not inside RAM (0x0-%#llx)",
 				    (unsigned long long)vm->load_addr,

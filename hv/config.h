@@ -10,7 +10,7 @@
 #define CONFIG_CPU_LIMIT 64     /* physical CPU indexes are below this */
 #define CONFIG_NAME_MAX 32      /* VM name, NUL included: at most 31 characters */
 #define CONFIG_STR_MAX 256      /* image and cmdline, NUL included */
-#define CONFIG_ERR_MAX 192      /* err buffer that fits every message (file name <= 32) */
+#define CONFIG_ERR_MAX 224      /* err buffer that fits every message (file name <= 32) */
 #define CONFIG_MEMORY_MIN MiB
 #define CONFIG_MEMORY_MAX (64 * GiB)
 
@@ -20,6 +20,7 @@ enum entry_mode {
 	                      * accepts < 1 MiB; the loader needs < 64 KiB for CS=0) */
 	ENTRY_PROTECTED,     /* raw binary, flat 32-bit, paging off, EIP=entry_addr */
 	ENTRY_LONG,          /* raw binary, 64-bit, identity-mapped first 4 GiB */
+	ENTRY_LINUX,         /* bzImage, Linux x86 boot protocol (64-bit entry) */
 };
 
 struct vm_config {
@@ -32,6 +33,9 @@ struct vm_config {
 	enum entry_mode entry;
 	uint64_t load_addr, entry_addr; /* raw images */
 	uint64_t readonly_gpa, readonly_size; /* an extra read-only slot, 0 size = none */
+	char initrd[CONFIG_STR_MAX];    /* entry = "linux": a module's name, "" = none */
+	bool test_devices;              /* fw_cfg and pc-testdev, as QEMU's pc offers */
+	bool mptable;                   /* an MP table besides ACPI, for old guests */
 	uint32_t line;                  /* where the [vm ...] section starts */
 };
 

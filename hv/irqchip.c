@@ -187,6 +187,8 @@ int irqchip_add_vcpu(struct vcpu *v)
 	if (err)
 		return err;
 	v->lapic = &c->lapic[v->id];
+	/* the IOAPIC's ID follows the LAPICs' (the guest's MADT says so) */
+	vioapic_set_reset_id(&c->ioapic, (uint8_t)(v->id + 1));
 	/* with the LAPICs in-core, application processors start the way a
 	 * PC's do: waiting for INIT and STARTUP IPIs from the BSP */
 	v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;

@@ -255,9 +255,15 @@ static const struct io_device_ops vioapic_mmio_ops = {
 	.write = vioapic_mmio_write,
 };
 
+void vioapic_set_reset_id(struct vioapic *io, uint8_t id)
+{
+	io->reset_id = id;
+	io->id = ((uint32_t)id << 24) & VIOAPIC_ID_MASK;
+}
+
 void vioapic_reset(struct vioapic *io)
 {
-	io->id = 0;
+	io->id = ((uint32_t)io->reset_id << 24) & VIOAPIC_ID_MASK;
 	io->ioregsel = 0;
 	io->edge_pending = 0;
 	for (unsigned pin = 0; pin < VIOAPIC_PINS; pin++)

@@ -49,6 +49,7 @@
 struct vioapic {
 	uint64_t base;
 	uint32_t id;       /* ID register (bits 27:24) */
+	uint8_t reset_id;  /* what firmware would program: the ID the MADT gives */
 	uint8_t ioregsel;
 	uint64_t rte[VIOAPIC_PINS];
 	uint32_t pin_level;    /* level on each pin's wire */
@@ -66,6 +67,9 @@ void vioapic_init(struct vioapic *io, uint64_t base, const struct irq_msg_out *o
 
 /* Back to the reset state; pin levels (the wires) are kept. */
 void vioapic_reset(struct vioapic *io);
+/* The ID the IOAPIC has after reset, as firmware leaves it (the one the
+ * guest's MADT names); applied now and at every reset. 4 bits. */
+void vioapic_set_reset_id(struct vioapic *io, uint8_t id);
 
 /* Claim [base, base + VIOAPIC_MMIO_SIZE) on an MMIO bus. */
 int vioapic_register(struct vioapic *io, struct io_bus *mmio);

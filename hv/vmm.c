@@ -7,7 +7,11 @@
 #include "hv/errno.h"
 #include "hv/arch.h"
 #include "hv/board.h"
+#include "hv/e820.h"
+#include "hv/guest_acpi.h"
+#include "hv/guest_mptable.h"
 #include "hv/hypercall.h"
+#include "hv/linux_boot.h"
 #include "hv/irqchip.h"
 #include "hv/loader.h"
 #include "hv/log.h"
@@ -38,6 +42,9 @@ struct vmm_vm {
 	uint64_t ram_hpa, ram_pages, ro_hpa, ro_pages;
 	const uint8_t *image;
 	size_t image_len;
+	const uint8_t *initrd;
+	size_t initrd_len;
+	volatile bool poweroff_pending; /* the guest entered ACPI S5 */
 	const char *reset_reason; /* the guest asked for a reset */
 	volatile uint32_t reset_pending; /* bit n: vCPU n has yet to reset */
 	uint32_t resets;
@@ -217,6 +224,10 @@ static int handle_exit(struct vcpu *v)
 		struct vmm_vm *m = vm->vmm;
 		if (vm->state == VM_STOPPED)
 			return 1; /* another vCPU stopped the VM and said why */
+		if (m->poweroff_pending) {
+			vm_stopped(vm, "powered off by the guest (ACPI S5)");
+			return 1;
+		}
 		uint32_t mine = 1U << v->id;
 		if (__atomic_fetch_and(&m->reset_pending, ~mine, __ATOMIC_ACQ_REL) & mine) {
 			if (restart_vcpu(v) == 0)
@@ -276,7 +287,17 @@ static void on_reset_request(struct vm *vm, const char *reason)
 		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
 }
 
-static const struct board_ops board_ops = {board_console, on_reset_request};
+/* From the PM1 control write, under the irq lock: the vCPUs leave the
+ * guest and the VM stops from a vCPU thread (handle_exit). */
+static void on_poweroff_request(struct vm *vm)
+{
+	struct vmm_vm *m = vm->vmm;
+	m->poweroff_pending = true;
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
+}
+
+static const struct board_ops board_ops = {board_console, on_reset_request, on_poweroff_request};
 
 static int guest_write(void *ctx, uint64_t gpa, const void *src, size_t len)
 {
@@ -295,17 +316,72 @@ static int guest_zero(void *ctx, uint64_t gpa, size_t len)
 	return 0;
 }
 
-/* Puts the image in guest memory and computes the entry state. */
+/* The firmware's tables, as a PC BIOS leaves them: ACPI at 0xE0000 (the
+ * RSDP found by scanning the BIOS area), optionally an MP table at
+ * 0xF0000. Returns the RSDP's address, 0 when the VM has no room. */
+#define PLATFORM_TABLES_MAX (16 * 1024)
+#define MPTABLE_GPA 0xF0000ULL
+static uint64_t write_platform_tables(struct vm *vm, const struct vm_config *c)
+{
+	struct guest_acpi_config ac;
+	struct guest_acpi_layout al;
+	uint64_t rsdp = 0;
+
+	if (c->memory < GUEST_ACPI_AREA_GPA + GUEST_ACPI_AREA_SIZE)
+		return 0; /* too small to have a BIOS area */
+	uint8_t *buf = kmalloc(PLATFORM_TABLES_MAX);
+	if (!buf)
+		return 0;
+	guest_acpi_default_config(&ac, vm->vcpu_count);
+	if (guest_acpi_build(&ac, buf, PLATFORM_TABLES_MAX, GUEST_ACPI_AREA_GPA, &al) == 0 &&
+	    vm_write_phys(vm, GUEST_ACPI_AREA_GPA, buf, al.size) == 0)
+		rsdp = al.rsdp_gpa;
+	struct guest_mptable_layout ml;
+	if (c->mptable && guest_mptable_build(vm->vcpu_count, ac.ioapic_id, GUEST_ACPI_IOAPIC_ADDR, buf,
+					      PLATFORM_TABLES_MAX, MPTABLE_GPA, &ml) == 0)
+		vm_write_phys(vm, MPTABLE_GPA, buf, ml.size);
+	kfree(buf);
+	return rsdp;
+}
+
+static int load_linux_image(struct vm *vm, const struct guest_mem *gm, uint64_t rsdp, struct boot_state *st,
+			    char *err, size_t errlen)
+{
+	struct vmm_vm *m = vm->vmm;
+	const struct vm_config *c = m->cfg;
+	static struct e820_entry map[LINUX_E820_MAX]; /* VMs are loaded one at a time */
+	struct e820_range ram = {0, c->memory};
+	struct e820_range acpi = {GUEST_ACPI_AREA_GPA, GUEST_ACPI_AREA_SIZE};
+	int n = e820_build(&ram, 1, rsdp ? &acpi : NULL, map, LINUX_E820_MAX, err, errlen);
+	if (n < 0)
+		return n;
+	struct linux_boot_params p = {m->image, m->image_len, m->initrd, m->initrd_len, c->cmdline,
+				      map, (size_t)n, rsdp};
+	return load_linux(gm, &p, st, err, errlen);
+}
+
+/* Puts the firmware tables and the image in guest memory and computes
+ * the entry state. */
 static int load_image(struct vm *vm, struct boot_state *st)
 {
 	struct vmm_vm *m = vm->vmm;
 	const struct vm_config *c = m->cfg;
 	struct guest_mem gm = {guest_write, guest_zero, c->memory, vm};
 	char err[160];
-	int r = c->entry == ENTRY_MULTIBOOT
-			? load_multiboot(&gm, m->image, m->image_len, c->image, c->cmdline, st, err, sizeof(err))
-			: load_raw(&gm, m->image, m->image_len, c->entry, c->load_addr, c->entry_addr, st, err,
-				   sizeof(err));
+	uint64_t rsdp = write_platform_tables(vm, c);
+	int r;
+	switch (c->entry) {
+	case ENTRY_MULTIBOOT:
+		r = load_multiboot(&gm, m->image, m->image_len, c->image, c->cmdline, st, err, sizeof(err));
+		break;
+	case ENTRY_LINUX:
+		r = load_linux_image(vm, &gm, rsdp, st, err, sizeof(err));
+		break;
+	default:
+		r = load_raw(&gm, m->image, m->image_len, c->entry, c->load_addr, c->entry_addr, st, err,
+			     sizeof(err));
+		break;
+	}
 	if (r)
 		pr_err("vm %s: %s: %s", c->name, c->image, err);
 	return r;
@@ -371,8 +447,9 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 		return -ENOMEM;
 	vm->vmm = m;
 	r = irqchip_create(vm);
+	struct board_config bc = {c->memory, c->cpu_count, c->test_devices};
 	if (!r)
-		r = board_create(vm, c->memory, &board_ops);
+		r = board_create(vm, &bc, &board_ops);
 	if (r) {
 		pr_err("vm %s: cannot create the irqchip and board devices (%d)", c->name, r);
 		return r;
@@ -403,12 +480,18 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 
 	m->image = (const uint8_t *)mod->start;
 	m->image_len = (size_t)(mod->end - mod->start);
-	struct boot_state st;
-	r = load_image(vm, &st);
-	if (r)
-		return r;
+	if (c->initrd[0]) {
+		const struct boot_module *rd = find_module(bi, c->initrd);
+		if (!rd) {
+			pr_err("vm %s: no boot module named '%s' (initrd)", c->name, c->initrd);
+			return -ENOENT;
+		}
+		m->initrd = (const uint8_t *)rd->start;
+		m->initrd_len = (size_t)(rd->end - rd->start);
+	}
 	/* vCPU n runs on the n-th listed CPU; vCPU 0 is the BSP and starts
-	 * at the image's entry, the others wait for INIT/SIPI from it */
+	 * at the image's entry, the others wait for INIT/SIPI from it. The
+	 * vCPUs exist before loading: the firmware tables list them. */
 	for (uint32_t i = 0; i < c->cpu_count; i++) {
 		struct vcpu *v;
 		struct boot_state reset;
@@ -419,11 +502,16 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 			pr_err("vm %s: cannot create vcpu%u (%d)", c->name, i, r);
 			return r;
 		}
-		if (i != 0)
-			boot_state_reset(&reset);
-		vcpu_set_regs(v, i == 0 ? &st.regs : &reset.regs);
-		vcpu_set_sregs(v, i == 0 ? &st.sregs : &reset.sregs);
+		boot_state_reset(&reset);
+		vcpu_set_regs(v, &reset.regs);
+		vcpu_set_sregs(v, &reset.sregs);
 	}
+	struct boot_state st;
+	r = load_image(vm, &st);
+	if (r)
+		return r;
+	vcpu_set_regs(vm->vcpus[0], &st.regs);
+	vcpu_set_sregs(vm->vcpus[0], &st.sregs);
 	*out = vm;
 	return 0;
 }

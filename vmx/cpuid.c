@@ -4,6 +4,7 @@
 #include "vmx/cpuid.h"
 #include "vmx/exit.h"
 #include "hv/string.h"
+#include "hv/vlapic.h"
 
 /* Leaf 1 ECX */
 #define L1_ECX_DTES64 (1U << 2)
@@ -31,6 +32,8 @@
 #define L7_EBX_HLE (1U << 4)
 #define L7_ECX_WAITPKG (1U << 5)
 #define L7_EDX_HYBRID (1U << 15)
+#define L1_ECX_OSXSAVE_BIT (1U << 27)
+#define L1_EDX_APIC (1U << 9)
 /* Leaf 0xB, SDM 2A table 3-8 */
 #define TOPO_LEVEL_SMT 1
 #define TOPO_LEVEL_CORE 2
@@ -76,7 +79,8 @@ struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 	r = cpuid(leaf, subleaf);
 	switch (leaf) {
 	case 1:
-		r.ecx = (r.ecx & ~L1_ECX_HIDDEN) | L1_ECX_HYPERVISOR | L1_ECX_SHOWN;
+		/* OSXSAVE is the guest's own CR4 bit: set at each CPUID exit */
+		r.ecx = (r.ecx & ~(L1_ECX_HIDDEN | L1_ECX_OSXSAVE_BIT)) | L1_ECX_HYPERVISOR | L1_ECX_SHOWN;
 		r.edx &= ~L1_EDX_HIDDEN;
 		if (vcpu_count > 1)
 			r.edx |= L1_EDX_HTT;
@@ -176,8 +180,13 @@ int vmx_handle_cpuid(struct vcpu *v)
 	g[GPR_RBX] = e->ebx;
 	g[GPR_RCX] = e->ecx;
 	g[GPR_RDX] = e->edx;
-	if (leaf == 1 && (to_vmx(v)->cr4_shadow & CR4_OSXSAVE_BIT))
-		g[GPR_RCX] |= L1_ECX_OSXSAVE; /* OSXSAVE reflects the guest's CR4 */
+	if (leaf == 1) {
+		if (vmread(VMCS_GUEST_CR4) & CR4_OSXSAVE_BIT)
+			g[GPR_RCX] |= L1_ECX_OSXSAVE; /* OSXSAVE reflects the guest's CR4 */
+		/* the APIC flag follows IA32_APIC_BASE.EN (SDM 2A CPUID) */
+		if (v->lapic && vlapic_mode(v->lapic) == VLAPIC_MODE_DISABLED)
+			g[GPR_RDX] &= ~L1_EDX_APIC;
+	}
 	vmx_skip_instruction(v);
 	return 1;
 }

@@ -32,10 +32,15 @@ static int emulate_cr0_write(struct vcpu *v, uint64_t val)
 	struct vmx_vcpu *x = to_vmx(v);
 	uint64_t efer = vmread(VMCS_GUEST_IA32_EFER);
 
+	/* PG and PAE are guest-owned: the guest may have changed them without
+	 * an exit, so the VMCS, not the shadows, has their current values */
+	bool was_paging = vmread(VMCS_GUEST_CR0) & CR0_PG_BIT;
+	bool pae = vmread(VMCS_GUEST_CR4) & CR4_PAE_BIT;
+
 	if ((val & CR0_PG_BIT) && !(val & CR0_PE_BIT))
 		return -EINVAL;
-	if ((val & CR0_PG_BIT) && !(x->cr0_shadow & CR0_PG_BIT) && (efer & EFER_LME_BIT)) {
-		if (!(x->cr4_shadow & CR4_PAE_BIT))
+	if ((val & CR0_PG_BIT) && !was_paging && (efer & EFER_LME_BIT)) {
+		if (!pae)
 			return -EINVAL;
 		efer |= EFER_LMA_BIT;
 	} else if (!(val & CR0_PG_BIT)) {
@@ -98,11 +103,11 @@ int vmx_handle_cr_access(struct vcpu *v)
 			err = -EINVAL;
 		break;
 	case VMX_CR_CLTS:
-		err = emulate_cr0_write(v, x->cr0_shadow & ~CR0_TS_BIT);
+		err = emulate_cr0_write(v, vmx_guest_cr0(x) & ~CR0_TS_BIT);
 		break;
 	case VMX_CR_LMSW:
 		/* LMSW sets PE but never clears it (SDM 2A LMSW). */
-		err = emulate_cr0_write(v, (x->cr0_shadow & ~(CR0_LMSW_BITS & ~CR0_PE_BIT)) | (q.lmsw_data & CR0_LMSW_BITS));
+		err = emulate_cr0_write(v, (vmx_guest_cr0(x) & ~(CR0_LMSW_BITS & ~CR0_PE_BIT)) | (q.lmsw_data & CR0_LMSW_BITS));
 		break;
 	}
 	if (err) {

@@ -61,6 +61,7 @@ static const uint32_t passthrough[] = {
 	MSR_FS_BASE, MSR_GS_BASE, MSR_KERNEL_GS_BASE, /* FS/GS in the VMCS; KERNEL_GS unused by the host */
 	MSR_IA32_SYSENTER_CS, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP, /* in the VMCS */
 	MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK, /* the host never uses SYSCALL */
+	MSR_TSC_AUX, /* RDTSCP/RDPID read it in the guest; the host never does */
 };
 
 static void clear_intercept(uint8_t *bitmap, uint32_t msr)
@@ -184,7 +185,7 @@ static int write_efer(struct vcpu *v, uint64_t val)
 	if (val & ~(EFER_SCE | EFER_LME_BIT | EFER_LMA_BIT | EFER_NXE_BIT))
 		return -EINVAL;
 	uint64_t old = vmread(VMCS_GUEST_IA32_EFER);
-	bool paging = to_vmx(v)->cr0_shadow & CR0_PG_BIT;
+	bool paging = vmread(VMCS_GUEST_CR0) & CR0_PG_BIT; /* PG is guest-owned */
 	if (paging && ((val ^ old) & EFER_LME_BIT))
 		return -EINVAL; /* LME may not change while paging is on */
 	val = (val & ~EFER_LMA_BIT) | (old & EFER_LMA_BIT);

@@ -40,6 +40,20 @@ static uint64_t cr4_host_owned(void)
 	return g_vmx.cr4_fixed0 | ~g_vmx.cr4_fixed1;
 }
 
+/* CR0/CR4 as the guest sees them: its own bits from the VMCS (it may have
+ * changed them without an exit), the host-owned ones from the shadow. */
+uint64_t vmx_guest_cr0(struct vmx_vcpu *x)
+{
+	uint64_t mask = cr0_host_owned();
+	return (vmread(VMCS_GUEST_CR0) & ~mask) | (x->cr0_shadow & mask);
+}
+
+uint64_t vmx_guest_cr4(struct vmx_vcpu *x)
+{
+	uint64_t mask = cr4_host_owned();
+	return (vmread(VMCS_GUEST_CR4) & ~mask) | (x->cr4_shadow & mask);
+}
+
 uint64_t vmx_guest_cr0_for(uint64_t cr0)
 {
 	uint64_t forced = g_vmx.cr0_fixed0 & ~(CR0_PE_BIT | CR0_PG_BIT);
@@ -184,10 +198,10 @@ void vmcs_read_guest_sregs(struct vcpu *v, struct sregs *s)
 	s->gdt.limit = (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT);
 	s->idt.base = vmread(VMCS_GUEST_IDTR_BASE);
 	s->idt.limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT);
-	s->cr0 = x->cr0_shadow;
+	s->cr0 = vmx_guest_cr0(x);
 	s->cr2 = read_cr2();
 	s->cr3 = vmread(VMCS_GUEST_CR3);
-	s->cr4 = x->cr4_shadow;
+	s->cr4 = vmx_guest_cr4(x);
 	s->efer = vmread(VMCS_GUEST_IA32_EFER);
 }
 

@@ -100,6 +100,8 @@ void vmcs_dump(struct vcpu *v);
 struct guest_state;
 void vmcs_snapshot_guest(struct vcpu *v, struct guest_state *g);
 uint64_t vmx_guest_cr0_for(uint64_t guest_cr0);
+uint64_t vmx_guest_cr0(struct vmx_vcpu *x); /* as the guest sees it now */
+uint64_t vmx_guest_cr4(struct vmx_vcpu *x);
 uint64_t vmx_guest_cr4_for(uint64_t guest_cr4);
 
 /* Reads RSP and RFLAGS into v->regs (the exit path reads only RIP). */

@@ -114,6 +114,20 @@ static void test_full_config_with_two_vms_sets_every_field(void **state)
 		assert_memory_equal(&cfg.vm[i], &zero_vm, sizeof(zero_vm));
 }
 
+static void test_linux_vm_with_initrd_and_platform_options(void **state)
+{
+	(void)state;
+	parse_ok("[vm linux]\ncpus = [0, 1]\nmemory = 256M\nimage = \"vmlinuz\"\nentry = \"linux\"\n"
+		 "initrd = \"initramfs.cpio.gz\"\ncmdline = \"console=ttyS0\"\ntest_devices = true\n"
+		 "mptable = false\n");
+	const struct vm_config *a = &cfg.vm[0];
+	assert_int_equal(a->entry, ENTRY_LINUX);
+	assert_string_equal(a->initrd, "initramfs.cpio.gz");
+	assert_true(a->test_devices);
+	assert_false(a->mptable);
+	assert_int_equal(a->load_addr, 0);
+}
+
 static void test_optional_keys_take_their_defaults(void **state)
 {
 	(void)state;
@@ -126,6 +140,9 @@ static void test_optional_keys_take_their_defaults(void **state)
 	assert_int_equal(cfg.vm[0].entry_addr, 0);
 	assert_int_equal(cfg.vm[0].readonly_size, 0);
 	assert_int_equal(cfg.vm[0].readonly_gpa, 0);
+	assert_string_equal(cfg.vm[0].initrd, "");
+	assert_false(cfg.vm[0].test_devices);
+	assert_false(cfg.vm[0].mptable);
 
 	parse_ok("[hypervisor]\non_all_stopped = \"halt\"\n[vm a]\ncpus=[0]\nmemory=1M\nimage=\"a\"\n");
 	assert_int_equal(cfg.on_all_stopped, ALL_STOPPED_HALT);
@@ -296,7 +313,7 @@ static void test_longest_message_fits_config_err_max(void **state)
 	assert_int_equal(config_parse(text, len, file, &cfg, big, sizeof(big)), -EINVAL);
 	assert_true(strlen(big) < CONFIG_ERR_MAX);
 	assert_int_equal(strncmp(big, "/boot/config/hv-machine-0001.cfg:10000: vm ", 43), 0);
-	assert_non_null(strstr(big, "\"long\")"));
+	assert_non_null(strstr(big, "\"linux\")"));
 	free(text);
 }
 
@@ -538,11 +555,20 @@ static const struct bad_case bad_cases[] = {
 	/* entry, load_addr, entry_addr */
 	{ "test_unknown_entry_mode_is_rejected", "[vm a]\nentry = \"v86\"\n",
 	  "hv.cfg:2: vm a: entry: bad value 'v86' (one of \"multiboot\", \"real\", \"protected\", "
-	  "\"long\")" },
+	  "\"long\", \"linux\")" },
 	{ "test_entry_mode_longer_than_any_choice_is_rejected",
 	  "[vm a]\nentry = \"" CHUNK CHUNK CHUNK "\"\n",
 	  "hv.cfg:2: vm a: entry: bad value '" CHUNK CHUNK "01234567...' (one of \"multiboot\", "
-	  "\"real\", \"protected\", \"long\")" },
+	  "\"real\", \"protected\", \"long\", \"linux\")" },
+	{ "test_initrd_without_linux_entry_is_rejected", A "initrd = \"initrd.gz\"\n",
+	  "hv.cfg:5: vm a: initrd: only with entry = \"linux\"" },
+	{ "test_load_addr_with_linux_entry_is_rejected", A "entry = \"linux\"\nload_addr = 0x100000\n",
+	  "hv.cfg:6: vm a: load_addr: not allowed with entry = \"linux\" (the image's headers give "
+	  "the addresses)" },
+	{ "test_test_devices_must_be_true_or_false", A "test_devices = yes\n",
+	  "hv.cfg:5: vm a: test_devices: bad value 'yes' (true or false)" },
+	{ "test_quoted_boolean_is_rejected", A "mptable = \"true\"\n",
+	  "hv.cfg:5: vm a: mptable: bad value 'true' (true or false)" },
 	{ "test_unquoted_entry_mode_is_rejected", "[vm a]\nentry = long\n",
 	  "hv.cfg:2: vm a: entry: expected a string in double quotes, got 'long'" },
 	{ "test_load_addr_with_multiboot_entry_is_rejected", A "load_addr = 0x100000\n",
@@ -628,6 +654,7 @@ int main(void)
 	static const struct CMUnitTest fixed[] = {
 		T(test_full_config_with_two_vms_sets_every_field),
 		T(test_optional_keys_take_their_defaults),
+		T(test_linux_vm_with_initrd_and_platform_options),
 		T(test_sizes_accept_decimal_hex_suffixes_and_strings),
 		T(test_crlf_line_endings_are_accepted),
 		T(test_list_may_span_lines_with_comments_and_trailing_comma),
