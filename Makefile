@@ -50,6 +50,8 @@ all: $(B)/hv.elf guests
 
 # Guest programs (guest/guest.mk defines `guests` and build/guest/<name>.elf).
 include guest/guest.mk
+# The demo Linux: Debian's kernel and a busybox initramfs (`make linux-guest`).
+include guest/linux/linux.mk
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -113,7 +115,7 @@ unit: $(UNIT_BINS)
 fuzz: | deps
 	@if [ -f tests/fuzz/fuzz.mk ]; then $(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz-smoke; fi
 
-integration: $(B)/hv.iso guests | deps
+integration: $(B)/hv.iso guests linux-guest | deps
 	$(PYTHON) -m pytest -q tests/integration
 
 test: | deps
@@ -125,7 +127,7 @@ test: | deps
 	@$(MAKE) --no-print-directory fuzz
 	@$(MAKE) --no-print-directory integration
 
-bench: $(B)/hv.iso | deps
+bench: $(B)/hv.iso guests linux-guest linux-iso | deps
 	$(PYTHON) tests/bench/bench.py
 
 clean-kernel:

@@ -35,6 +35,16 @@ struct tss64 {
 	uint16_t iomap_base;
 } __packed;
 
+struct host_poll {
+	void (*fn)(void);
+	uint64_t period_tsc;
+	uint64_t next_tsc;
+};
+
+/* Runs the CPU's host poll if it is due; its next deadline (TSC), or
+ * UINT64_MAX with none. Called by vCPU threads outside any lock. */
+uint64_t host_poll_run(void);
+
 struct percpu {
 	struct percpu *self; /* must stay first: this_cpu() reads %gs:0 */
 	uint32_t index;
@@ -46,6 +56,9 @@ struct percpu {
 	struct tss64 tss __aligned(16);
 	volatile uint32_t online;
 	struct vcpu *current_vcpu; /* the vCPU this CPU runs, while it runs it */
+	/* Host work a vCPU thread on this CPU does between entries (the
+	 * console on the boot CPU when a VM runs there): fn at next_tsc. */
+	struct host_poll *host_poll;
 	/* self-test counters, touched from interrupt handlers */
 	volatile uint64_t ipi_pings;
 	volatile uint64_t ipi_pongs;

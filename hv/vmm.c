@@ -24,6 +24,7 @@
 #include "mm/heap.h"
 #include "mm/pmm.h"
 #include "drivers/uart16550.h"
+#include "drivers/tsc.h"
 
 /* Devices the VMM layer owns (docs/guest-abi.md); the PC board (COM1,
  * PIT, RTC...) is in-core (hv/board.c). */
@@ -39,6 +40,8 @@ struct vmm_vm {
 	const struct vm_config *cfg;
 	char line[LINE_MAX_CHARS + 1];
 	uint32_t line_len;
+	uint64_t line_tsc;      /* when the last byte came */
+	spinlock_t line_lock;   /* vCPU threads write, the console CPU flushes */
 	uint64_t ram_hpa, ram_pages, ro_hpa, ro_pages;
 	const uint8_t *image;
 	size_t image_len;
@@ -65,15 +68,32 @@ static void flush_line(struct vm *vm, struct vmm_vm *m)
 static void console_byte(struct vm *vm, uint8_t c)
 {
 	struct vmm_vm *m = vm->vmm;
-	if (c == '\n') {
-		flush_line(vm, m);
-		return;
-	}
 	if (c == '\r' || c == 0)
 		return;
-	m->line[m->line_len++] = (c >= 0x20 && c < 0x7F) || c == '\t' ? (char)c : '?';
-	if (m->line_len == LINE_MAX_CHARS)
+	spin_lock(&m->line_lock);
+	if (c == '\n') {
 		flush_line(vm, m);
+	} else {
+		m->line[m->line_len++] = (c >= 0x20 && c < 0x7F) || c == '\t' ? (char)c : '?';
+		m->line_tsc = rdtsc();
+		if (m->line_len == LINE_MAX_CHARS)
+			flush_line(vm, m);
+	}
+	spin_unlock(&m->line_lock);
+}
+
+/* A partial line the guest stopped writing (a shell prompt, typed
+ * characters echoed) is shown after a short pause rather than held. */
+#define LINE_IDLE_NS 50000000ULL /* 50 ms */
+static void flush_idle_line(struct vm *vm)
+{
+	struct vmm_vm *m = vm->vmm;
+	if (!m->line_len)
+		return;
+	spin_lock(&m->line_lock);
+	if (m->line_len && rdtsc() - m->line_tsc > ns_to_tsc(LINE_IDLE_NS))
+		flush_line(vm, m);
+	spin_unlock(&m->line_lock);
 }
 
 /* "vm NAME: stats exits=... by reason: CPUID 12, I/O 340, ..." */
@@ -103,8 +123,10 @@ static void vm_stopped(struct vm *vm, const char *fmt, ...)
 	char why[120];
 	struct vmm_vm *m = vm->vmm;
 	va_list ap;
+	spin_lock(&m->line_lock);
 	if (m->line_len)
 		flush_line(vm, m);
+	spin_unlock(&m->line_lock);
 	va_start(ap, fmt);
 	hv_vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
@@ -445,6 +467,7 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 	struct vmm_vm *m = kmalloc(sizeof(*m));
 	if (!m)
 		return -ENOMEM;
+	memset(m, 0, sizeof(*m));
 	vm->vmm = m;
 	r = irqchip_create(vm);
 	struct board_config bc = {c->memory, c->cpu_count, c->test_devices};
@@ -535,6 +558,7 @@ static bool load_config(const struct boot_info *bi)
 }
 
 #define CONSOLE_INPUT_BATCH 16
+#define CONSOLE_POLL_NS 10000000ULL /* 10 ms, as the idle console loop */
 
 void vmm_poll_console_input(void)
 {
@@ -544,6 +568,9 @@ void vmm_poll_console_input(void)
 
 	while (n < sizeof(buf) && (c = uart_getc()) >= 0)
 		buf[n++] = (uint8_t)c;
+	for (struct vm *v = vm_first(); v; v = v->next)
+		if (v->vmm && v->state == VM_RUNNING)
+			flush_idle_line(v);
 	struct vm *vm = console_vm;
 	if (!n || !vm || vm->state != VM_RUNNING)
 		return;
@@ -600,7 +627,14 @@ int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
 	}
 	if (!count && config.on_all_stopped == ALL_STOPPED_POWEROFF)
 		poweroff();
-	if (mine)
+	if (mine) {
+		/* this CPU also serves the console: its vCPU thread polls the
+		 * serial line between entries, as serve_console() would */
+		static struct host_poll console_poll = {vmm_poll_console_input, 0, 0};
+		console_poll.period_tsc = ns_to_tsc(CONSOLE_POLL_NS);
+		this_cpu()->host_poll = &console_poll;
 		vcpu_thread(mine);
+		this_cpu()->host_poll = NULL;
+	}
 	return (int)started;
 }

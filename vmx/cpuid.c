@@ -30,6 +30,7 @@
 /* Leaf 7.0 */
 #define L7_EBX_RTM (1U << 11)
 #define L7_EBX_HLE (1U << 4)
+#define L7_EBX_TSC_ADJUST (1U << 1) /* IA32_TSC_ADJUST is not emulated */
 #define L7_ECX_WAITPKG (1U << 5)
 #define L7_EDX_HYBRID (1U << 15)
 #define L1_ECX_OSXSAVE_BIT (1U << 27)
@@ -101,10 +102,14 @@ struct cpuid_regs guest_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t vcpu_id,
 		break;
 	case 7:
 		if (subleaf == 0) {
-			r.ebx &= ~(L7_EBX_RTM | L7_EBX_HLE);
+			r.ebx &= ~(L7_EBX_RTM | L7_EBX_HLE | L7_EBX_TSC_ADJUST);
 			r.ecx &= ~L7_ECX_WAITPKG;
 			r.edx &= ~L7_EDX_HYBRID;
 		}
+		break;
+	case 0xD:
+		if (subleaf == 1)
+			r.ecx = r.edx = 0; /* IA32_XSS: no supervisor state components */
 		break;
 	case 0xB: {
 		/* Each vCPU is one core of one package, one thread per core. */

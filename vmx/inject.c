@@ -11,6 +11,7 @@
 #include "hv/x86.h"
 #include "hv/trap.h"
 #include "hv/vcpu_mp.h"
+#include "hv/percpu.h"
 #include "vmx/apicv.h"
 #include "drivers/lapic.h"
 
@@ -53,10 +54,12 @@ static void request_window(uint32_t bit)
 static void arm_preemption_timer(struct vcpu *v, struct vmx_vcpu *x)
 {
 	uint64_t deadline = irqchip_next_deadline(v);
-	bool want = deadline != DEADLINE_NONE && g_vmx.preemption_timer;
+	/* the host's own work on this CPU (the console) has a deadline too */
+	uint64_t tsc = MIN(deadline != DEADLINE_NONE ? vm_ns_to_tsc(v->vm, deadline) : UINT64_MAX, host_poll_run());
+	bool want = tsc != UINT64_MAX && g_vmx.preemption_timer;
 
 	if (want) {
-		uint64_t tsc = vm_ns_to_tsc(v->vm, deadline), now = rdtsc();
+		uint64_t now = rdtsc();
 		uint64_t ticks = tsc > now ? (tsc - now) >> g_vmx.preemption_timer_shift : 0;
 		vmwrite(VMCS_GUEST_PREEMPTION_TIMER, ticks > 0xFFFFFFFFu ? 0xFFFFFFFFu : ticks);
 	}
@@ -159,10 +162,12 @@ int vmx_halt(struct vcpu *v)
 			v->run->exit_reason = EXIT_HLT;
 			return 0;
 		}
+		uint64_t wake = MIN(deadline != DEADLINE_NONE ? vm_ns_to_tsc(v->vm, deadline) : UINT64_MAX,
+				    host_poll_run());
 		irq_disable();
 		if (!(v->requests & (VCPU_REQ_STOP | VCPU_REQ_EVENT))) {
-			if (deadline != DEADLINE_NONE)
-				lapic_timer_at_tsc(vm_ns_to_tsc(v->vm, deadline), VEC_WAKE);
+			if (wake != UINT64_MAX)
+				lapic_timer_at_tsc(wake, VEC_WAKE);
 			/* STI's shadow covers HLT: a kick cannot slip in between */
 			__asm__ volatile("sti; hlt" ::: "memory");
 		}

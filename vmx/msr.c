@@ -34,6 +34,7 @@
 #define MSR_CSTAR 0xC0000083
 #define MSR_SFMASK 0xC0000084
 #define MSR_TSC_AUX 0xC0000103
+#define MSR_IA32_XSS 0xDA0 /* supervisor state components: none offered */
 
 #define APIC_BASE_DEFAULT 0xFEE00000ULL
 #define APIC_BASE_BSP (1ULL << 8)
@@ -169,6 +170,7 @@ int vmx_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	case MSR_IA32_MISC_ENABLE: *val = m->misc_enable; return 0;
 	case MSR_IA32_PAT: *val = vmread(VMCS_GUEST_IA32_PAT); return 0;
 	case MSR_EFER: *val = vmread(VMCS_GUEST_IA32_EFER); return 0;
+	case MSR_IA32_XSS: *val = 0; return 0;
 	default:
 		slot = mtrr_slot(m, msr);
 		if (!slot)
@@ -220,6 +222,8 @@ int vmx_msr_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		return 0;
 	case MSR_EFER:
 		return write_efer(v, val);
+	case MSR_IA32_XSS:
+		return val ? -EINVAL : 0; /* CPUID 0xD.1 offers no supervisor state */
 	default:
 		slot = mtrr_slot(m, msr);
 		if (!slot)

@@ -124,6 +124,8 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_CTRL_CR0_GUEST_HOST_MASK, cr0_host_owned());
 	vmwrite(VMCS_CTRL_CR4_GUEST_HOST_MASK, cr4_host_owned());
 	vmwrite(VMCS_CTRL_TSC_OFFSET, 0);
+	if (x->proc2 & PROC2_ENABLE_XSAVES)
+		vmwrite(VMCS_CTRL_XSS_EXITING_BITMAP, 0); /* XSAVES/XRSTORS run without exits */
 }
 
 static void write_segment(uint32_t sel_field, const struct segment *s)

@@ -18,7 +18,7 @@ from emu import BUILD, Run, qemu_status
 
 GUEST_DIR = os.path.join(BUILD, "guest")
 ELF_GUESTS = ["hello", "cpuid", "memtest", "hypercall", "triplefault", "longmode", "bench", "iotest",
-              "irqtest", "echo", "reset", "smp"]
+              "irqtest", "echo", "reset", "smp", "testdev"]
 TIMEOUT = 30
 SHUTDOWN = 0  # QEMU's status after a triple fault with -no-reboot
 
@@ -34,8 +34,8 @@ def guest_file(name):
     return path
 
 
-def run_qemu_guest(boot_args, mem="64M", cpu=None, smp=1):
-    args = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", mem, "-smp", str(smp),
+def run_qemu_guest(boot_args, mem="64M", cpu=None, smp=1, extra=()):
+    args = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", mem, "-smp", str(smp), *extra,
             "-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=4", *boot_args]
     if cpu:
@@ -287,3 +287,15 @@ def test_smp_starts_the_second_cpu_with_one_sipi_and_exchanges_ipis():
 
 SMP_CHECKS = ("ap_starts_with_init_and_one_sipi", "ap_has_apic_id_1", "ipi_round_trips_between_cpus",
               "ipi_all_excluding_self_reaches_the_ap", "ipi_logical_flat_reaches_the_ap")
+
+
+TESTDEV_CHECKS = ("fw_cfg_signature_is_qemu", "fw_cfg_id_has_the_traditional_interface", "fw_cfg_counts_one_cpu",
+                  "fw_cfg_ram_size_matches_the_memory_map", "fw_cfg_unknown_key_reads_zero",
+                  "testdev_scratch_at_every_width", "testdev_byte_ports_view_the_scratch",
+                  "testdev_irq_line_reaches_the_ioapic", "testdev_iomem_reads_back_what_was_written")
+
+
+def test_testdev_passes_against_qemus_fw_cfg_and_pc_testdev():
+    run = run_guest("testdev", "", extra=("-device", "pc-testdev"))
+    assert results(run, "testdev") == {c: "PASS" for c in TESTDEV_CHECKS}, run.output
+    assert run.returncode == qemu_status(0)

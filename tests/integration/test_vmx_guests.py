@@ -159,3 +159,22 @@ def test_two_vcpu_vm_starts_its_ap_by_sipi_and_exchanges_ipis_across_cpus():
     run.require(r"vm smp: reset by the guest")
     run.require(r"\[smp\] smp: boot 2 of 2")
     assert_all_passed(run, "smp")
+
+
+@bochs
+def test_test_devices_answer_like_qemus_only_where_configured():
+    # fw_cfg, pc-testdev scratch/IRQ lines/MMIO RAM: the verdicts QEMU gives
+    # (test_guests_qemu.py); a VM without test_devices has none of them
+    cfg = ('[hypervisor]\non_all_stopped = "poweroff"\n'
+           '[vm testdev]\ncpus = [1]\nmemory = "64M"\nimage = "testdev.elf"\ntest_devices = true\n'
+           '[vm plain]\ncpus = [0]\nmemory = "64M"\nimage = "testdev.elf"\n')
+    run = boot(cfg, ["testdev.elf"])
+    for check in ("fw_cfg_signature_is_qemu", "fw_cfg_id_has_the_traditional_interface", "fw_cfg_counts_one_cpu",
+                  "fw_cfg_ram_size_matches_the_memory_map", "fw_cfg_unknown_key_reads_zero",
+                  "testdev_scratch_at_every_width", "testdev_byte_ports_view_the_scratch",
+                  "testdev_irq_line_reaches_the_ioapic", "testdev_iomem_reads_back_what_was_written"):
+        run.require(rf"\[testdev\] testdev: PASS {check}")
+    assert_all_passed(run, "testdev")
+    run.require(r"\[plain\] testdev: FAIL fw_cfg_signature_is_qemu")
+    # its first touch of the absent MMIO region stops only that VM
+    run.require(r"vm plain: stopped: unmapped access at 0xff000000")

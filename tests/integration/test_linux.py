@@ -1,0 +1,65 @@
+"""The stock Debian kernel with a busybox initramfs (guest/linux) under the
+hypervisor in Bochs: 2 vCPUs on 2 CPUs, a shell driven through the serial
+line, and ACPI S5 power-off. `make linux-guest` builds build/linux/ first."""
+import os
+import re
+
+import pytest
+
+from emu import BUILD, have, run_bochs_interactive
+
+LINUX = os.path.join(BUILD, "linux")
+bochs = pytest.mark.skipif(not have("bochs"), reason="bochs not installed")
+
+
+def linux_file(name):
+    path = os.path.join(LINUX, name)
+    if not os.path.exists(path):
+        pytest.fail(f"{path} is missing: run `make linux-guest` first")
+    return path
+
+
+def linux_config(cpus="0, 1", memory="128M"):
+    with open(linux_file("cmdline")) as f:
+        cmdline = f.read().strip()
+    return ('[hypervisor]\non_all_stopped = "poweroff"\n'
+            f'[vm linux]\ncpus = [{cpus}]\nmemory = "{memory}"\nimage = "vmlinuz"\nentry = "linux"\n'
+            f'initrd = "initramfs.cpio.gz"\ncmdline = "{cmdline}"\n')
+
+
+def interrupt_counts(output, name):
+    """Per-CPU counts of the /proc/interrupts line ending in `name`."""
+    m = re.search(rf"^\[linux\]\s*\S+:\s+(\d+)\s+(\d+)\s.*{name}\s*$", output, re.M)
+    assert m, f"no '{name}' line in /proc/interrupts:\n{output}"
+    return int(m.group(1)), int(m.group(2))
+
+
+@bochs
+def test_stock_linux_boots_on_two_vcpus_runs_a_shell_and_powers_off():
+    # each command is typed once the shell prompts again (a partial line
+    # shows on the console after a short pause)
+    script = [
+        (r"\[linux\] hvdemo# ", "cat /proc/interrupts\r"),
+        (r"(?s)cat /proc/interrupts.*LOC:.*\[linux\] hvdemo# ", "cat /proc/cpuinfo\r"),
+        (r"(?s)cat /proc/cpuinfo.*processor\s+: 1\n.*power management:.*\[linux\] hvdemo# ", "poweroff -f\r"),
+    ]
+    run = run_bochs_interactive(script, config=linux_config(), megs=512, timeout=1200,
+                                modules=[(linux_file("vmlinuz"), "vmlinuz"),
+                                         (linux_file("initramfs.cpio.gz"), "initramfs.cpio.gz")])
+    out = run.output
+    assert not run.timed_out, out[-5000:]
+    run.require(r"vm linux: started on cpu0,1$")
+    run.require(r"\[linux\] .*Linux version \d")
+    run.require(r"\[linux\] .*smp: Brought up 1 node, 2 CPUs")
+    run.require(r"\[linux\] hvdemo: init ready")
+    # the local timer ticks on both CPUs; the UART's interrupt (IRQ 4) was taken
+    loc = re.search(r"^\[linux\]\s*LOC:\s+(\d+)\s+(\d+)", out, re.M)
+    assert loc and int(loc.group(1)) > 0 and int(loc.group(2)) > 0, out
+    serial = interrupt_counts(out, "ttyS0")
+    assert sum(serial) > 0, serial
+    # two processors, each flagged as running under a hypervisor
+    assert len(re.findall(r"^\[linux\] processor\s+: [01]$", out, re.M)) == 2, out
+    flags = re.findall(r"^\[linux\] flags\s+:(.*)$", out, re.M)
+    assert len(flags) == 2 and all(" hypervisor" in f for f in flags), flags
+    run.require(r"vm linux: powered off by the guest \(ACPI S5\)")
+    run.require(r"hv: powering off")
