@@ -16,10 +16,13 @@ LINUX_IMAGE_PKG ?=
 # boot log costs about 1 ms of emulated time. The default log level keeps the
 # lines tests read ("Linux version", "smp: Brought up"); `quiet` would hide
 # them. No mitigations: nothing in a test guest to protect, less patching.
-LINUX_CMDLINE ?= console=ttyS0,115200 mitigations=off panic=-1
+# clocksource=acpi_pm: KNOWN BUG, open in issue 5: under the hypervisor (in
+# Bochs) the guest stops responding once Linux switches its clocksource to
+# the TSC (about 1.15 s of guest time); with the PM timer it runs on.
+LINUX_CMDLINE ?= console=ttyS0,115200 mitigations=off panic=-1 clocksource=acpi_pm
 
 .PHONY: linux-guest linux-iso linux-run linux-bochs linux-package-check linux-cmdline-check
-linux-guest: $(LINUX_B)/vmlinuz $(LINUX_B)/initramfs.cpio.gz
+linux-guest: $(LINUX_B)/vmlinuz $(LINUX_B)/initramfs.cpio.gz $(LINUX_B)/cmdline
 linux-iso: $(LINUX_B)/linux.iso
 
 # apt-get download, and once more after `apt-get update` (as root) when the

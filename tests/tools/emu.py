@@ -199,6 +199,7 @@ def run_bochs_interactive(script, cmdline="", cpus=2, megs=256, model="corei7_sk
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              stdin=subprocess.DEVNULL)
         out, sock, timed_out = b"", None, False
+        transcript = open(os.environ["HV_TRANSCRIPT"], "wb") if os.environ.get("HV_TRANSCRIPT") else None
         try:
             while sock is None and time.monotonic() - start < 30:
                 try:
@@ -215,6 +216,9 @@ def run_bochs_interactive(script, cmdline="", cpus=2, megs=256, model="corei7_sk
                     if not chunk:
                         break
                     out += chunk
+                    if transcript:  # HV_TRANSCRIPT=file: watch a long run as it goes
+                        transcript.write(chunk)
+                        transcript.flush()
                 except socket.timeout:
                     pass
                 text = out.decode("utf-8", "replace")
