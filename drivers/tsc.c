@@ -115,7 +115,11 @@ uint64_t tsc_to_ns(uint64_t ticks)
 
 uint64_t ns_to_tsc(uint64_t ns)
 {
-	return (uint64_t)(((unsigned __int128)ns * ticks_per_ns_q32) >> 32);
+	/* saturates: a guest may ask for a deadline centuries away (Linux
+	 * arms its TSC-deadline timer ~2^63 ticks out when idle), which must
+	 * stay "far", not wrap into the past */
+	unsigned __int128 t = ((unsigned __int128)ns * ticks_per_ns_q32) >> 32;
+	return t > UINT64_MAX ? UINT64_MAX : (uint64_t)t;
 }
 
 uint64_t clock_us(void)

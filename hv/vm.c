@@ -244,7 +244,8 @@ struct vclock vm_vclock(struct vm *vm)
 
 uint64_t vm_ns_to_tsc(const struct vm *vm, uint64_t ns)
 {
-	return vm->clock_base_tsc + ns_to_tsc(ns);
+	uint64_t t = ns_to_tsc(ns);
+	return t > UINT64_MAX - vm->clock_base_tsc ? UINT64_MAX : vm->clock_base_tsc + t;
 }
 
 int vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)

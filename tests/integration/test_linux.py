@@ -9,6 +9,7 @@ import pytest
 from emu import BUILD, have, run_bochs_interactive
 
 LINUX = os.path.join(BUILD, "linux")
+LINE = r"^\[[^]]*\] \[linux\]"  # "[  seconds cpuN] [linux]": a line from the guest's COM1
 bochs = pytest.mark.skipif(not have("bochs"), reason="bochs not installed")
 
 
@@ -29,19 +30,19 @@ def linux_config(cpus="0, 1", memory="128M"):
 
 def interrupt_counts(output, name):
     """Per-CPU counts of the /proc/interrupts line ending in `name`."""
-    m = re.search(rf"^\[linux\]\s*\S+:\s+(\d+)\s+(\d+)\s.*{name}\s*$", output, re.M)
+    m = re.search(rf"{LINE}\s*\S+:\s+(\d+)\s+(\d+)\s.*{name}\s*$", output, re.M)
     assert m, f"no '{name}' line in /proc/interrupts:\n{output}"
     return int(m.group(1)), int(m.group(2))
 
 
 @bochs
 def test_stock_linux_boots_on_two_vcpus_runs_a_shell_and_powers_off():
-    # each command is typed once the shell prompts again (a partial line
-    # shows on the console after a short pause)
+    # One line typed at the first prompt. KNOWN BUG (issue 5 note): input
+    # that reaches the guest around 1.15 s of guest time (when Linux refines
+    # its TSC calibration) leaves the guest unresponsive; typed at the first
+    # prompt, the whole line runs before that.
     script = [
-        (r"\[linux\] hvdemo# ", "cat /proc/interrupts\r"),
-        (r"(?s)cat /proc/interrupts.*LOC:.*\[linux\] hvdemo# ", "cat /proc/cpuinfo\r"),
-        (r"(?s)cat /proc/cpuinfo.*processor\s+: 1\n.*power management:.*\[linux\] hvdemo# ", "poweroff -f\r"),
+        (r"\[linux\] hvdemo# ", "cat /proc/interrupts; cat /proc/cpuinfo; poweroff -f\r"),
     ]
     run = run_bochs_interactive(script, config=linux_config(), megs=512, timeout=1200,
                                 modules=[(linux_file("vmlinuz"), "vmlinuz"),
@@ -53,13 +54,16 @@ def test_stock_linux_boots_on_two_vcpus_runs_a_shell_and_powers_off():
     run.require(r"\[linux\] .*smp: Brought up 1 node, 2 CPUs")
     run.require(r"\[linux\] hvdemo: init ready")
     # the local timer ticks on both CPUs; the UART's interrupt (IRQ 4) was taken
-    loc = re.search(r"^\[linux\]\s*LOC:\s+(\d+)\s+(\d+)", out, re.M)
+    loc = re.search(LINE + r"\s*LOC:\s+(\d+)\s+(\d+)", out, re.M)
     assert loc and int(loc.group(1)) > 0 and int(loc.group(2)) > 0, out
     serial = interrupt_counts(out, "ttyS0")
     assert sum(serial) > 0, serial
     # two processors, each flagged as running under a hypervisor
-    assert len(re.findall(r"^\[linux\] processor\s+: [01]$", out, re.M)) == 2, out
-    flags = re.findall(r"^\[linux\] flags\s+:(.*)$", out, re.M)
-    assert len(flags) == 2 and all(" hypervisor" in f for f in flags), flags
+    assert len(re.findall(LINE + r" processor\s+: [01]$", out, re.M)) == 2, out
+    # the flags line is long enough to be split on the console: count the
+    # flag in the /proc/cpuinfo part of the output
+    cpuinfo = out[re.search(LINE + r" processor\s+: 0$", out, re.M).start():]
+    assert len(re.findall(LINE + r" flags\s+:", cpuinfo, re.M)) == 2, cpuinfo
+    assert len(re.findall(r" hypervisor ", cpuinfo)) == 2, cpuinfo
     run.require(r"vm linux: powered off by the guest \(ACPI S5\)")
     run.require(r"hv: powering off")
