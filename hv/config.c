@@ -606,13 +606,19 @@ static int vm_set_memory(struct parser *p, const struct value *v)
 	return 0;
 }
 
-static int vm_set_image(struct parser *p, const struct value *v)
+/* A multiboot module's name: a non-empty string. */
+static int get_module_name(struct parser *p, const struct value *v, char *dst, size_t cap)
 {
-	int rc = get_string(p, v, p->vm->image, sizeof(p->vm->image));
+	int rc = get_string(p, v, dst, cap);
 
-	if (!rc && p->vm->image[0] == '\0')
+	if (!rc && dst[0] == '\0')
 		return key_error(p, "must name a module, not be empty");
 	return rc;
+}
+
+static int vm_set_image(struct parser *p, const struct value *v)
+{
+	return get_module_name(p, v, p->vm->image, sizeof(p->vm->image));
 }
 
 static int vm_set_cmdline(struct parser *p, const struct value *v)
@@ -694,11 +700,7 @@ static int get_bool(struct parser *p, const struct value *v, bool *out)
 
 static int vm_set_initrd(struct parser *p, const struct value *v)
 {
-	int rc = get_string(p, v, p->vm->initrd, sizeof(p->vm->initrd));
-
-	if (!rc && p->vm->initrd[0] == '\0')
-		return key_error(p, "must name a module, not be empty");
-	return rc;
+	return get_module_name(p, v, p->vm->initrd, sizeof(p->vm->initrd));
 }
 
 static int vm_set_test_devices(struct parser *p, const struct value *v)

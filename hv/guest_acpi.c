@@ -8,6 +8,7 @@
  * comes first but points at the RSDT and XSDT that come last) from the
  * counting pass. Multi-byte fields are little-endian, written byte by byte. */
 #include "hv/guest_acpi.h"
+#include "hv/table_emit.h"
 #include "hv/errno.h"
 #include "hv/log.h"
 #include "hv/string.h"
@@ -156,85 +157,6 @@
 #define VGA_WINDOW_END 0xBFFFFu
 #define UART_PORTS_LEN 8
 
-/* --- Emitter ----------------------------------------------------------------- */
-
-struct emit {
-	uint8_t *buf; /* NULL: count only */
-	size_t cap;
-	size_t len;
-};
-
-static void emit_bytes(struct emit *e, const void *src, size_t n)
-{
-	if (e->buf && e->len <= e->cap && n <= e->cap - e->len)
-		memcpy(e->buf + e->len, src, n);
-	e->len += n;
-}
-
-static void emit8(struct emit *e, uint8_t v)
-{
-	emit_bytes(e, &v, 1);
-}
-
-static void emit16(struct emit *e, uint16_t v)
-{
-	emit8(e, (uint8_t)v);
-	emit8(e, (uint8_t)(v >> 8));
-}
-
-static void emit32(struct emit *e, uint32_t v)
-{
-	emit16(e, (uint16_t)v);
-	emit16(e, (uint16_t)(v >> 16));
-}
-
-static void emit64(struct emit *e, uint64_t v)
-{
-	emit32(e, (uint32_t)v);
-	emit32(e, (uint32_t)(v >> 32));
-}
-
-static void emit_zeros(struct emit *e, size_t n)
-{
-	while (n--)
-		emit8(e, 0);
-}
-
-/* Pads so the next byte lands on an `align` boundary in guest-physical
- * terms (buf_gpa need not be aligned itself). */
-static void emit_align(struct emit *e, uint64_t gpa, uint64_t align)
-{
-	uint64_t at = gpa + e->len;
-
-	emit_zeros(e, (size_t)(ALIGN_UP(at, align) - at));
-}
-
-static bool emit_has(const struct emit *e, size_t off, size_t n)
-{
-	return e->buf && off <= e->cap && n <= e->cap - off;
-}
-
-static void patch32(struct emit *e, size_t off, uint32_t v)
-{
-	if (!emit_has(e, off, 4))
-		return;
-	for (int i = 0; i < 4; i++)
-		e->buf[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-/* Sets the byte at `at` so that bytes [start, start + len) sum to zero. */
-static void fix_checksum(struct emit *e, size_t start, size_t len, size_t at)
-{
-	uint8_t sum = 0;
-
-	if (!emit_has(e, start, len))
-		return;
-	e->buf[at] = 0;
-	for (size_t i = 0; i < len; i++)
-		sum = (uint8_t)(sum + e->buf[start + i]);
-	e->buf[at] = (uint8_t)(0x100 - sum);
-}
-
 static size_t sdt_begin(struct emit *e, const char *sig, uint8_t revision)
 {
 	size_t start = e->len;
@@ -255,8 +177,8 @@ static void sdt_end(struct emit *e, size_t start)
 {
 	size_t len = e->len - start;
 
-	patch32(e, start + SDT_OFF_LENGTH, (uint32_t)len);
-	fix_checksum(e, start, len, start + SDT_OFF_CHECKSUM);
+	emit_patch32(e, start + SDT_OFF_LENGTH, (uint32_t)len);
+	emit_checksum(e, start, len, start + SDT_OFF_CHECKSUM);
 }
 
 static void emit_gas_io(struct emit *e, uint32_t port, uint8_t bits, uint8_t access)
@@ -557,8 +479,8 @@ static void emit_rsdp(struct emit *e, uint64_t rsdt, uint64_t xsdt)
 	emit64(e, xsdt);
 	emit8(e, 0); /* extended checksum, of all 36 */
 	emit_zeros(e, 3);
-	fix_checksum(e, start, RSDP_V1_LEN, start + RSDP_OFF_CHECKSUM);
-	fix_checksum(e, start, RSDP_LEN, start + RSDP_OFF_EXT_CHECKSUM);
+	emit_checksum(e, start, RSDP_V1_LEN, start + RSDP_OFF_CHECKSUM);
+	emit_checksum(e, start, RSDP_LEN, start + RSDP_OFF_EXT_CHECKSUM);
 }
 
 /* Everything zero: no hardware signature, no waking vector yet (the OS

@@ -6,6 +6,7 @@
 #include "hv/errno.h"
 #include "hv/log.h"
 #include "hv/string.h"
+#include "hv/table_emit.h"
 #include "hv/vioapic.h"
 #include "hv/vlapic.h"
 
@@ -68,54 +69,17 @@
 #define MP_ISA_IRQ_ENTRIES (ISA_IRQ_COUNT - 1) /* all but the cascade */
 #define MP_LOCAL_ENTRIES 2                     /* ExtINT LINT0, NMI LINT1 */
 
-struct mp_out {
-	uint8_t *p;
-	size_t off;
-};
 
-static void put8(struct mp_out *o, uint8_t v)
-{
-	o->p[o->off++] = v;
-}
-
-static void put16(struct mp_out *o, uint16_t v)
-{
-	put8(o, (uint8_t)v);
-	put8(o, (uint8_t)(v >> 8));
-}
-
-static void put32(struct mp_out *o, uint32_t v)
-{
-	put16(o, (uint16_t)v);
-	put16(o, (uint16_t)(v >> 16));
-}
-
-static void put_bytes(struct mp_out *o, const char *s, size_t n)
-{
-	memcpy(o->p + o->off, s, n);
-	o->off += n;
-}
-
-static void set_checksum(uint8_t *p, size_t len, size_t at)
-{
-	uint8_t sum = 0;
-
-	p[at] = 0;
-	for (size_t i = 0; i < len; i++)
-		sum = (uint8_t)(sum + p[i]);
-	p[at] = (uint8_t)(0x100 - sum);
-}
-
-static void put_interrupt(struct mp_out *o, uint8_t entry, uint8_t type, uint8_t src_irq,
+static void put_interrupt(struct emit *o, uint8_t entry, uint8_t type, uint8_t src_irq,
 			  uint8_t dst_id, uint8_t dst_pin)
 {
-	put8(o, entry);
-	put8(o, type);
-	put16(o, MP_INT_CONFORMING);
-	put8(o, MP_BUS_ISA_ID);
-	put8(o, src_irq);
-	put8(o, dst_id);
-	put8(o, dst_pin);
+	emit8(o, entry);
+	emit8(o, type);
+	emit16(o, MP_INT_CONFORMING);
+	emit8(o, MP_BUS_ISA_ID);
+	emit8(o, src_irq);
+	emit8(o, dst_id);
+	emit8(o, dst_pin);
 }
 
 static uint16_t entry_count(uint32_t vcpus)
@@ -129,44 +93,44 @@ static size_t config_len(uint32_t vcpus)
 	       (size_t)(entry_count(vcpus) - vcpus) * MP_ENTRY_LEN;
 }
 
-static void put_config(struct mp_out *o, uint32_t vcpus, uint8_t ioapic_id, uint32_t ioapic_addr)
+static void put_config(struct emit *o, uint32_t vcpus, uint8_t ioapic_id, uint32_t ioapic_addr)
 {
-	size_t start = o->off;
+	size_t start = o->len;
 
-	put_bytes(o, MPC_SIGNATURE, 4);
-	put16(o, (uint16_t)config_len(vcpus)); /* base table length */
-	put8(o, MP_SPEC_REV);
-	put8(o, 0); /* checksum, set below */
-	put_bytes(o, MPC_OEM_ID, 8);
-	put_bytes(o, MPC_PRODUCT_ID, 12);
-	put32(o, 0); /* OEM table pointer: none */
-	put16(o, 0); /* OEM table size */
-	put16(o, entry_count(vcpus));
-	put32(o, (uint32_t)LAPIC_DEFAULT_BASE);
-	put16(o, 0); /* extended table length: none */
-	put8(o, 0);  /* extended table checksum */
-	put8(o, 0);  /* reserved */
+	emit_bytes(o, MPC_SIGNATURE, 4);
+	emit16(o, (uint16_t)config_len(vcpus)); /* base table length */
+	emit8(o, MP_SPEC_REV);
+	emit8(o, 0); /* checksum, set below */
+	emit_bytes(o, MPC_OEM_ID, 8);
+	emit_bytes(o, MPC_PRODUCT_ID, 12);
+	emit32(o, 0); /* OEM table pointer: none */
+	emit16(o, 0); /* OEM table size */
+	emit16(o, entry_count(vcpus));
+	emit32(o, (uint32_t)LAPIC_DEFAULT_BASE);
+	emit16(o, 0); /* extended table length: none */
+	emit8(o, 0);  /* extended table checksum */
+	emit8(o, 0);  /* reserved */
 
 	for (uint32_t i = 0; i < vcpus; i++) {
-		put8(o, MP_PROCESSOR);
-		put8(o, (uint8_t)i); /* local APIC ID */
-		put8(o, LAPIC_VERSION);
-		put8(o, MP_CPU_ENABLED | (i == 0 ? MP_CPU_BSP : 0));
-		put32(o, MP_CPU_SIGNATURE);
-		put32(o, MP_CPU_FEATURES);
-		put32(o, 0); /* reserved */
-		put32(o, 0);
+		emit8(o, MP_PROCESSOR);
+		emit8(o, (uint8_t)i); /* local APIC ID */
+		emit8(o, LAPIC_VERSION);
+		emit8(o, MP_CPU_ENABLED | (i == 0 ? MP_CPU_BSP : 0));
+		emit32(o, MP_CPU_SIGNATURE);
+		emit32(o, MP_CPU_FEATURES);
+		emit32(o, 0); /* reserved */
+		emit32(o, 0);
 	}
 
-	put8(o, MP_BUS);
-	put8(o, MP_BUS_ISA_ID);
-	put_bytes(o, MP_BUS_ISA_NAME, 6);
+	emit8(o, MP_BUS);
+	emit8(o, MP_BUS_ISA_ID);
+	emit_bytes(o, MP_BUS_ISA_NAME, 6);
 
-	put8(o, MP_IOAPIC);
-	put8(o, ioapic_id);
-	put8(o, MP_IOAPIC_VERSION);
-	put8(o, MP_IOAPIC_ENABLED);
-	put32(o, ioapic_addr);
+	emit8(o, MP_IOAPIC);
+	emit8(o, ioapic_id);
+	emit8(o, MP_IOAPIC_VERSION);
+	emit8(o, MP_IOAPIC_ENABLED);
+	emit32(o, ioapic_addr);
 
 	for (uint8_t irq = 0; irq < ISA_IRQ_COUNT; irq++) {
 		if (irq == ISA_IRQ_CASCADE)
@@ -179,24 +143,24 @@ static void put_config(struct mp_out *o, uint32_t vcpus, uint8_t ioapic_id, uint
 	put_interrupt(o, MP_LOCAL_INTERRUPT, MP_EXTINT, 0, MP_ALL_LAPICS, MP_LINT0);
 	put_interrupt(o, MP_LOCAL_INTERRUPT, MP_NMI, 0, MP_ALL_LAPICS, MP_LINT1);
 
-	set_checksum(o->p + start, o->off - start, MPC_OFF_CHECKSUM);
+	emit_checksum(o, start, o->len - start, start + MPC_OFF_CHECKSUM);
 }
 
-static void put_mpfp(struct mp_out *o, uint32_t config_gpa)
+static void put_mpfp(struct emit *o, uint32_t config_gpa)
 {
-	size_t start = o->off;
+	size_t start = o->len;
 
-	put_bytes(o, MPFP_SIGNATURE, 4);
-	put32(o, config_gpa);
-	put8(o, MPFP_LEN / 16); /* length in 16-byte units */
-	put8(o, MP_SPEC_REV);
-	put8(o, 0); /* checksum, set below */
-	put8(o, 0); /* feature 1: configuration table present */
-	put8(o, 0); /* feature 2: IMCRP clear */
-	put8(o, 0); /* features 3-5: reserved */
-	put8(o, 0);
-	put8(o, 0);
-	set_checksum(o->p + start, MPFP_LEN, MPFP_OFF_CHECKSUM);
+	emit_bytes(o, MPFP_SIGNATURE, 4);
+	emit32(o, config_gpa);
+	emit8(o, MPFP_LEN / 16); /* length in 16-byte units */
+	emit8(o, MP_SPEC_REV);
+	emit8(o, 0); /* checksum, set below */
+	emit8(o, 0); /* feature 1: configuration table present */
+	emit8(o, 0); /* feature 2: IMCRP clear */
+	emit8(o, 0); /* features 3-5: reserved */
+	emit8(o, 0);
+	emit8(o, 0);
+	emit_checksum(o, start, MPFP_LEN, start + MPFP_OFF_CHECKSUM);
 }
 
 int guest_mptable_build(uint32_t vcpus, uint8_t ioapic_id, uint32_t ioapic_addr, uint8_t *buf,
@@ -229,9 +193,8 @@ int guest_mptable_build(uint32_t vcpus, uint8_t ioapic_id, uint32_t ioapic_addr,
 		return -EINVAL;
 	}
 
-	struct mp_out o = {buf, 0};
+	struct emit o = {buf, end, mpfp};
 	memset(buf, 0, end);
-	o.off = mpfp;
 	put_mpfp(&o, (uint32_t)(buf_gpa + config));
 	put_config(&o, vcpus, ioapic_id, ioapic_addr);
 

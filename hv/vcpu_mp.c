@@ -7,21 +7,28 @@
 #define SIPI_PAGE_SHIFT 12 /* a SIPI vector VV starts at VV000h (SDM 3A 10.4.4.1) */
 #define SIPI_SELECTOR_SHIFT 8
 
-/* INIT: the architectural INIT state (SDM 3A table 10-1; the LAPIC keeps
- * its ID and base, handled by the irqchip). Pending requests other than
- * events survive: a stop asked for meanwhile still stops the vCPU. */
-static void apply_init(struct vcpu *v)
+/* Architectural reset/INIT state (SDM 3A table 10-1; the LAPIC keeps its
+ * ID and base, handled by the irqchip): the BSP restarts at the reset
+ * vector, the others wait for a SIPI. Every request is dropped. */
+static void reset_state(struct vcpu *v)
 {
 	struct boot_state st;
-	uint32_t keep = v->requests & VCPU_REQ_STOP;
 
 	g_arch->vcpu_reset(v);
-	__atomic_fetch_or(&v->requests, keep | VCPU_REQ_DEVICE | VCPU_REQ_MP, __ATOMIC_SEQ_CST);
 	boot_state_reset(&st);
 	vcpu_set_regs(v, &st.regs);
 	vcpu_set_sregs(v, &st.sregs);
-	/* the BSP restarts at the reset vector; the others wait for a SIPI */
 	v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
+	__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE | (v->id != 0 ? VCPU_REQ_MP : 0), __ATOMIC_SEQ_CST);
+}
+
+/* A stop asked for meanwhile still stops the vCPU. */
+static void apply_init(struct vcpu *v)
+{
+	uint32_t keep = v->requests & VCPU_REQ_STOP;
+
+	reset_state(v);
+	__atomic_fetch_or(&v->requests, keep, __ATOMIC_SEQ_CST);
 	pr_debug("vm %s: vcpu%u: INIT", v->vm->name, v->id);
 }
 
@@ -58,14 +65,6 @@ bool vcpu_mp_apply_events(struct vcpu *v)
 
 void vcpu_mp_power_on(struct vcpu *v)
 {
-	struct boot_state st;
-
-	g_arch->vcpu_reset(v);
 	v->mp_events = 0;
-	boot_state_reset(&st);
-	vcpu_set_regs(v, &st.regs);
-	vcpu_set_sregs(v, &st.sregs);
-	v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
-	if (v->id != 0)
-		__atomic_fetch_or(&v->requests, VCPU_REQ_MP, __ATOMIC_SEQ_CST);
+	reset_state(v);
 }

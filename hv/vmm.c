@@ -343,6 +343,7 @@ static int guest_zero(void *ctx, uint64_t gpa, size_t len)
  * 0xF0000. Returns the RSDP's address, 0 when the VM has no room. */
 #define PLATFORM_TABLES_MAX (16 * 1024)
 #define MPTABLE_GPA 0xF0000ULL
+#define VMM_E820_MAX 16
 static uint64_t write_platform_tables(struct vm *vm, const struct vm_config *c)
 {
 	struct guest_acpi_config ac;
@@ -371,10 +372,12 @@ static int load_linux_image(struct vm *vm, const struct guest_mem *gm, uint64_t 
 {
 	struct vmm_vm *m = vm->vmm;
 	const struct vm_config *c = m->cfg;
-	static struct e820_entry map[LINUX_E820_MAX]; /* VMs are loaded one at a time */
+	/* On the stack: guest resets reload VMs on several CPUs at once. One
+	 * RAM range with the PC's holes and the ACPI area needs far fewer. */
+	struct e820_entry map[VMM_E820_MAX];
 	struct e820_range ram = {0, c->memory};
 	struct e820_range acpi = {GUEST_ACPI_AREA_GPA, GUEST_ACPI_AREA_SIZE};
-	int n = e820_build(&ram, 1, rsdp ? &acpi : NULL, map, LINUX_E820_MAX, err, errlen);
+	int n = e820_build(&ram, 1, rsdp ? &acpi : NULL, map, VMM_E820_MAX, err, errlen);
 	if (n < 0)
 		return n;
 	struct linux_boot_params p = {m->image, m->image_len, m->initrd, m->initrd_len, c->cmdline,

@@ -22,21 +22,13 @@
 #define APIC_ACCESS_LINEAR_WRITE 1
 #define APIC_WRITE_OFFSET(q) ((uint32_t)(q)&0xFF0u) /* 16-byte register */
 
-static uint64_t zeroed_page(void)
-{
-	uint64_t pa = pmm_alloc(&g_pmm, 1, PAGE_SIZE, 0);
-	if (pa)
-		memset((void *)pa, 0, PAGE_SIZE);
-	return pa;
-}
-
 /* One APIC-access page per VM, mapped at the xAPIC default base. */
 static int vm_apic_access_page(struct vm *vm)
 {
 	struct vmx_vm *xm = to_vmx_vm(vm);
 	if (xm->apic_access_page)
 		return 0;
-	uint64_t page = zeroed_page();
+	uint64_t page = vmx_zeroed_pages(1, 0);
 	if (!page)
 		return -ENOMEM;
 	struct memory_region r = {APIC_ACCESS_SLOT, 0, LAPIC_DEFAULT_GPA, PAGE_SIZE, page};
@@ -63,7 +55,7 @@ int vmx_apicv_vcpu_init(struct vcpu *v)
 		pr_warn("vm %s: no APIC virtualization: the xAPIC page cannot be mapped (%d)", v->vm->name, err);
 		return 0;
 	}
-	uint64_t page = zeroed_page();
+	uint64_t page = vmx_zeroed_pages(1, 0);
 	if (!page)
 		return -ENOMEM;
 	x->vapic = (uint32_t *)page;
@@ -109,8 +101,10 @@ void vmx_apicv_sync_tpr(struct vcpu *v, struct vmx_vcpu *x)
  * the page holds the guest's value until the ICR-low write sends. */
 static void take_icr_high(struct vmx_vcpu *x, struct vlapic *l)
 {
-	if (x->apic_access_on)
-		vlapic_mmio_write(l, LAPIC_DEFAULT_GPA + LAPIC_REG_ICR_HI, 4, x->vapic[LAPIC_REG_ICR_HI / 4]);
+	uint32_t icr_hi = x->vapic[LAPIC_REG_ICR_HI / 4];
+	/* most APIC writes (EOI above all) leave it alone: no model write then */
+	if (x->apic_access_on && icr_hi != l->icr_hi)
+		vlapic_mmio_write(l, LAPIC_DEFAULT_GPA + LAPIC_REG_ICR_HI, 4, icr_hi);
 }
 
 void vmx_apicv_before_entry(struct vcpu *v)

@@ -47,7 +47,7 @@ static void *ept_to_virt(void *ctx, uint64_t phys)
 }
 
 
-static uint64_t zeroed_pages(uint64_t n, uint8_t fill)
+uint64_t vmx_zeroed_pages(uint64_t n, uint8_t fill)
 {
 	uint64_t pa = pmm_alloc(&g_pmm, n, PAGE_SIZE, 0);
 	if (pa)
@@ -63,9 +63,9 @@ static int vmx_vm_init(struct vm *vm)
 	struct ept_ops ops = {ept_alloc, ept_free, ept_to_virt, x};
 	int err = ept_init(&x->ept, &ops, g_vmx.ept_2m, g_vmx.ept_1g, false);
 	/* Every port exits: in-core devices and the VMM layer decide. */
-	x->io_bitmap[0] = zeroed_pages(1, 0xFF);
-	x->io_bitmap[1] = zeroed_pages(1, 0xFF);
-	x->msr_bitmap = zeroed_pages(1, 0xFF);
+	x->io_bitmap[0] = vmx_zeroed_pages(1, 0xFF);
+	x->io_bitmap[1] = vmx_zeroed_pages(1, 0xFF);
+	x->msr_bitmap = vmx_zeroed_pages(1, 0xFF);
 	if (err || !x->io_bitmap[0] || !x->io_bitmap[1] || !x->msr_bitmap) {
 		pr_err("vmx: out of memory for a VM's EPT and bitmaps");
 		return -ENOMEM;
@@ -136,7 +136,7 @@ static int vmx_vcpu_init(struct vcpu *v)
 	struct vmx_vcpu *x = kmalloc(sizeof(*x));
 	if (!x)
 		return -ENOMEM;
-	x->vmcs = zeroed_pages(1, 0);
+	x->vmcs = vmx_zeroed_pages(1, 0);
 	if (!x->vmcs) {
 		kfree(x);
 		return -ENOMEM;
@@ -313,15 +313,9 @@ static void vmx_vcpu_reset(struct vcpu *v)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
 		vmwrite(VMCS_GUEST_ACTIVITY_STATE, 0);
 		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
-		vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, 0);
-		vmwrite(VMCS_CTRL_PROC_BASED, x->proc);
-		vmwrite(VMCS_CTRL_PROC_BASED2, x->proc2);
-		vmx_apicv_write_controls(v);
-		vmwrite(VMCS_CTRL_PIN_BASED, g_vmx.pin);
-		vmwrite(VMCS_CTRL_EXIT_CONTROLS, g_vmx.exit);
-		vmwrite(VMCS_CTRL_TSC_OFFSET, 0);
+		vmcs_write_run_controls(v);
 	}
-	x->timer_armed = false;
+	x->timer_armed = false; /* a VMCS loaded elsewhere is set up again at its next load */
 }
 
 static int vmx_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)

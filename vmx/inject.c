@@ -130,6 +130,22 @@ void vmx_prepare_entry_events(struct vcpu *v)
 	}
 }
 
+/* The vCPU's CPU sleeps until a kick (stop, event, INIT/SIPI) or the TSC
+ * reaches `wake_tsc` (UINT64_MAX: no deadline); the CPU's own host work
+ * (the console on the boot CPU) still runs on time. */
+static void sleep_until_kicked(struct vcpu *v, uint64_t wake_tsc)
+{
+	wake_tsc = MIN(wake_tsc, host_poll_run());
+	irq_disable();
+	if (!(v->requests & (VCPU_REQ_STOP | VCPU_REQ_EVENT)) && !v->mp_events) {
+		if (wake_tsc != UINT64_MAX)
+			lapic_timer_at_tsc(wake_tsc, VEC_WAKE);
+		/* STI's shadow covers HLT: a kick cannot slip in between */
+		__asm__ volatile("sti; hlt" ::: "memory");
+	}
+	irq_enable();
+}
+
 /* HLT: the vCPU sleeps in the host until something can wake it: an
  * interrupt it can take, an NMI, a stop request, or the next timer
  * deadline (armed on this CPU's LAPIC timer; nothing busy-polls).
@@ -162,16 +178,7 @@ int vmx_halt(struct vcpu *v)
 			v->run->exit_reason = EXIT_HLT;
 			return 0;
 		}
-		uint64_t wake = MIN(deadline != DEADLINE_NONE ? vm_ns_to_tsc(v->vm, deadline) : UINT64_MAX,
-				    host_poll_run());
-		irq_disable();
-		if (!(v->requests & (VCPU_REQ_STOP | VCPU_REQ_EVENT))) {
-			if (wake != UINT64_MAX)
-				lapic_timer_at_tsc(wake, VEC_WAKE);
-			/* STI's shadow covers HLT: a kick cannot slip in between */
-			__asm__ volatile("sti; hlt" ::: "memory");
-		}
-		irq_enable();
+		sleep_until_kicked(v, deadline != DEADLINE_NONE ? vm_ns_to_tsc(v->vm, deadline) : UINT64_MAX);
 		__atomic_and_fetch(&v->requests, ~VCPU_REQ_EVENT, __ATOMIC_RELAXED);
 		/* the timers were polled here: re-arm for the guest on entry */
 		__atomic_fetch_or(&v->requests, VCPU_REQ_TIMER, __ATOMIC_RELAXED);
@@ -196,10 +203,7 @@ int vmx_wait_for_sipi(struct vcpu *v)
 			__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 			return 1;
 		}
-		irq_disable();
-		if (!(v->requests & (VCPU_REQ_STOP | VCPU_REQ_EVENT)) && !v->mp_events)
-			__asm__ volatile("sti; hlt" ::: "memory");
-		irq_enable();
+		sleep_until_kicked(v, UINT64_MAX);
 		__atomic_and_fetch(&v->requests, ~VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 	}
 }

@@ -96,16 +96,29 @@ static void write_host_state(void)
 	vmwrite(VMCS_HOST_RIP, (uint64_t)vmx_exit);
 }
 
-static void write_controls(struct vcpu *v)
+/* The controls running changes (windows, the preemption timer, APIC
+ * virtualization, the TSC offset, a pending injection), back to their
+ * values at set-up: also what a vCPU reset needs. */
+void vmcs_write_run_controls(struct vcpu *v)
 {
 	struct vmx_vcpu *x = to_vmx(v);
-	struct vmx_vm *xm = to_vmx_vm(v->vm);
 
 	vmwrite(VMCS_CTRL_PIN_BASED, g_vmx.pin);
 	vmwrite(VMCS_CTRL_PROC_BASED, x->proc);
 	vmwrite(VMCS_CTRL_PROC_BASED2, x->proc2);
 	vmx_apicv_write_controls(v);
 	vmwrite(VMCS_CTRL_EXIT_CONTROLS, g_vmx.exit);
+	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, 0);
+	vmwrite(VMCS_CTRL_TSC_OFFSET, 0);
+	x->timer_armed = false;
+}
+
+static void write_controls(struct vcpu *v)
+{
+	struct vmx_vcpu *x = to_vmx(v);
+	struct vmx_vm *xm = to_vmx_vm(v->vm);
+
+	vmcs_write_run_controls(v);
 	vmwrite(VMCS_CTRL_ENTRY_CONTROLS, g_vmx.entry);
 	vmwrite(VMCS_CTRL_EXCEPTION_BITMAP, 0);
 	vmwrite(VMCS_CTRL_PF_ERROR_CODE_MASK, 0);
@@ -114,7 +127,6 @@ static void write_controls(struct vcpu *v)
 	vmwrite(VMCS_CTRL_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_CTRL_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_CTRL_ENTRY_MSR_LOAD_COUNT, 0);
-	vmwrite(VMCS_CTRL_ENTRY_INTR_INFO, 0);
 	vmwrite(VMCS_CTRL_IO_BITMAP_A, xm->io_bitmap[0]);
 	vmwrite(VMCS_CTRL_IO_BITMAP_B, xm->io_bitmap[1]);
 	vmwrite(VMCS_CTRL_MSR_BITMAP, xm->msr_bitmap);
@@ -123,7 +135,6 @@ static void write_controls(struct vcpu *v)
 		vmwrite(VMCS_CTRL_VPID, x->vpid);
 	vmwrite(VMCS_CTRL_CR0_GUEST_HOST_MASK, cr0_host_owned());
 	vmwrite(VMCS_CTRL_CR4_GUEST_HOST_MASK, cr4_host_owned());
-	vmwrite(VMCS_CTRL_TSC_OFFSET, 0);
 	if (x->proc2 & PROC2_ENABLE_XSAVES)
 		vmwrite(VMCS_CTRL_XSS_EXITING_BITMAP, 0); /* XSAVES/XRSTORS run without exits */
 }

@@ -95,6 +95,9 @@ static inline struct vmx_vm *to_vmx_vm(struct vm *vm)
 /* vmcs.c */
 int vmcs_load(struct vcpu *v);          /* VMCLEAR+VMPTRLD+full set-up on first use */
 void vmcs_write_guest_sregs(struct vcpu *v);
+void vmcs_write_run_controls(struct vcpu *v); /* the VMCS is current */
+/* backend.c: n pages from the frame allocator, filled with `fill`; 0 when out */
+uint64_t vmx_zeroed_pages(uint64_t n, uint8_t fill);
 void vmcs_read_guest_sregs(struct vcpu *v, struct sregs *s);
 void vmcs_dump(struct vcpu *v);
 struct guest_state;
