@@ -6,7 +6,7 @@
 # Nothing here depends on the hypervisor build.
 
 GUEST_B := $(B)/guest
-GUEST_ELF_NAMES := hello cpuid memtest hypercall triplefault longmode bench iotest irqtest echo reset smp testdev
+GUEST_ELF_NAMES := hello cpuid memtest hypercall triplefault longmode bench iotest irqtest echo reset smp testdev memcheck hostile
 GUEST_ELFS := $(GUEST_ELF_NAMES:%=$(GUEST_B)/%.elf)
 GUEST_RAW := $(GUEST_B)/realmode.bin $(GUEST_B)/realmode-boot.img
 

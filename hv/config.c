@@ -12,6 +12,7 @@
 #include "hv/config.h"
 #include "hv/errno.h"
 #include "hv/format.h"
+#include "hv/log.h"
 #include "hv/string.h"
 
 #define LIST_MAX 64          /* elements in one list value */
@@ -108,6 +109,7 @@ struct parser {
 	char ctx[CONFIG_NAME_MAX + 8]; /* "vm NAME" or "hypervisor" */
 	uint32_t first_line[SECTION_KINDS_MAX]; /* of each unique section kind */
 	struct vm_config *vm;                   /* the open [vm], else NULL */
+	uint32_t focus_line; /* focus names a VM that may come later */
 
 	/* The key whose handler runs, for key_error(). */
 	const char *key;
@@ -182,6 +184,18 @@ static int __printf(4, 5) key_error_at(struct parser *p, const char *key, uint32
 
 	va_start(ap, fmt);
 	verror(p, line, p->ctx, key, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* The same about a section that is no longer open. */
+static int __printf(5, 6) key_error_in(struct parser *p, const char *ctx, const char *key,
+				       uint32_t line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(p, line, ctx, key, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -495,6 +509,7 @@ static int hv_set_on_all_stopped(struct parser *p, const struct value *v)
 	static const struct choice actions[] = {
 		{ "halt", ALL_STOPPED_HALT },
 		{ "poweroff", ALL_STOPPED_POWEROFF },
+		{ "shell", ALL_STOPPED_SHELL },
 	};
 	int action;
 	int rc = get_choice(p, v, actions, ARRAY_SIZE(actions), &action);
@@ -504,9 +519,133 @@ static int hv_set_on_all_stopped(struct parser *p, const struct value *v)
 	return rc;
 }
 
+/* The rates every terminal offers from 300 up; the 16550's divisor latch
+ * divides a 115200 Hz clock, and each of these divides it exactly. */
+static const uint32_t console_bauds[] = {
+	300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200,
+};
+
+static bool is_console_baud(uint64_t baud)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(console_bauds); i++)
+		if (console_bauds[i] == baud)
+			return true;
+	return false;
+}
+
+static int bad_baud(struct parser *p, struct slice baud)
+{
+	char list[96];
+	struct echo_buf b;
+	size_t used = 0;
+
+	list[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(console_bauds) && used < sizeof(list); i++)
+		used += (size_t)hv_snprintf(list + used, sizeof(list) - used, "%s%u", i ? ", " : "",
+					    console_bauds[i]);
+	return key_error(p, "bad baud rate '%s' (one of %s)", echo(baud, &b), list);
+}
+
+/* "PORT[,BAUD]": the hypervisor's own serial console. */
+static int hv_set_console(struct parser *p, const struct value *v)
+{
+	static const struct {
+		const char *name;
+		uint16_t port;
+	} ports[] = {
+		{ "com1", CONFIG_COM1_PORT },
+		{ "com2", CONFIG_COM2_PORT },
+	};
+	char buf[CONFIG_STR_MAX];
+	struct echo_buf b;
+	uint64_t baud = CONFIG_CONSOLE_BAUD;
+	size_t i;
+	int rc = get_string(p, v, buf, sizeof(buf));
+
+	if (rc)
+		return rc;
+	char *comma = strchr(buf, ',');
+	size_t port_len = comma ? (size_t)(comma - buf) : strlen(buf);
+	struct slice port_s = slice_trim((struct slice){ buf, port_len });
+
+	for (i = 0; i < ARRAY_SIZE(ports); i++)
+		if (slice_eq(port_s, ports[i].name))
+			break;
+	if (i == ARRAY_SIZE(ports))
+		return key_error(p, "bad port '%s' (\"com1\" or \"com2\")", echo(port_s, &b));
+	if (comma) {
+		struct slice baud_s = slice_trim((struct slice){ comma + 1, strlen(comma + 1) });
+
+		if (!parse_integer(baud_s, &baud) || !is_console_baud(baud))
+			return bad_baud(p, baud_s);
+	}
+	p->out->console_port = ports[i].port;
+	p->out->console_baud = (uint32_t)baud;
+	return 0;
+}
+
+/* A VM's name or "shell"; which VMs exist is known when the file ends
+ * (check_focus). */
+static int hv_set_focus(struct parser *p, const struct value *v)
+{
+	char buf[CONFIG_STR_MAX];
+	struct echo_buf b;
+	int rc = get_string(p, v, buf, sizeof(buf));
+
+	if (rc)
+		return rc;
+	if (buf[0] == '\0')
+		return key_error(p, "must name a VM or be \"shell\", not be empty");
+	if (strlen(buf) >= CONFIG_NAME_MAX)
+		return key_error(p, "'%s' is too long for a vm name (at most %d characters)",
+				 echo(v->text, &b), CONFIG_NAME_MAX - 1);
+	memcpy(p->out->focus, buf, strlen(buf) + 1);
+	p->focus_line = p->line_of_key;
+	return 0;
+}
+
+static int hv_set_log(struct parser *p, const struct value *v)
+{
+	static const struct choice levels[] = {
+		{ "err", LOG_ERR },
+		{ "warn", LOG_WARN },
+		{ "info", LOG_INFO },
+		{ "debug", LOG_DEBUG },
+	};
+
+	return get_choice(p, v, levels, ARRAY_SIZE(levels), &p->out->log_level);
+}
+
 static const struct key_def hypervisor_keys[] = {
 	{ "on_all_stopped", false, hv_set_on_all_stopped },
+	{ "console", false, hv_set_console },
+	{ "focus", false, hv_set_focus },
+	{ "log", false, hv_set_log },
 };
+
+/* focus = "NAME" must name a VM of the file; "shell" must not be ambiguous. */
+static int check_focus(struct parser *p)
+{
+	const struct hv_config *c = p->out;
+	bool shell = strcmp(c->focus, CONFIG_FOCUS_SHELL) == 0;
+	struct echo_buf b;
+
+	if (c->focus[0] == '\0')
+		return 0;
+	for (uint32_t i = 0; i < c->vm_count; i++) {
+		if (strcmp(c->vm[i].name, c->focus) != 0)
+			continue;
+		if (shell)
+			return key_error_in(p, "hypervisor", "focus", p->focus_line,
+					    "\"shell\" is ambiguous: vm shell (line %u) has that "
+					    "name too; rename the VM", c->vm[i].line);
+		return 0;
+	}
+	if (shell)
+		return 0;
+	return key_error_in(p, "hypervisor", "focus", p->focus_line, "no vm named '%s' in the file",
+			    echo((struct slice){ c->focus, strlen(c->focus) }, &b));
+}
 
 /* --- [vm NAME] ------------------------------------------------------------ */
 
@@ -585,6 +724,7 @@ static int vm_set_cpus(struct parser *p, const struct value *v)
 		vm->cpus[i] = (uint32_t)cpu;
 	}
 	vm->cpu_count = (uint32_t)v->count;
+	vm->cpus_line = p->line_of_key;
 	return 0;
 }
 
@@ -603,6 +743,7 @@ static int vm_set_memory(struct parser *p, const struct value *v)
 	if (!IS_ALIGNED(size, PAGE_SIZE))
 		return key_error(p, "%s is not a multiple of 4K", echo(v->text, &b));
 	p->vm->memory = size;
+	p->vm->memory_line = p->line_of_key;
 	return 0;
 }
 
@@ -616,9 +757,33 @@ static int get_module_name(struct parser *p, const struct value *v, char *dst, s
 	return rc;
 }
 
+/* `image` and its alias `kernel`: exactly one of them (vm_end checks that
+ * one is there). */
+static int set_image(struct parser *p, const struct value *v, bool kernel)
+{
+	uint32_t other = key_seen(p, kernel ? "image" : "kernel");
+	int rc;
+
+	if (other)
+		return key_error(p, "both %s (line %u) and %s (line %u) given: kernel is an alias "
+				 "of image, give one", kernel ? "image" : "kernel", other,
+				 kernel ? "kernel" : "image", p->line_of_key);
+	rc = get_module_name(p, v, p->vm->image, sizeof(p->vm->image));
+	if (!rc) {
+		p->vm->image_is_kernel = kernel;
+		p->vm->image_line = p->line_of_key;
+	}
+	return rc;
+}
+
 static int vm_set_image(struct parser *p, const struct value *v)
 {
-	return get_module_name(p, v, p->vm->image, sizeof(p->vm->image));
+	return set_image(p, v, false);
+}
+
+static int vm_set_kernel(struct parser *p, const struct value *v)
+{
+	return set_image(p, v, true);
 }
 
 static int vm_set_cmdline(struct parser *p, const struct value *v)
@@ -648,23 +813,17 @@ static int vm_set_entry_addr(struct parser *p, const struct value *v)
 	return get_integer(p, v, "address", &p->vm->entry_addr);
 }
 
-/* "GPA,SIZE"; that it lies above RAM is checked at the section's end. */
-static int vm_set_readonly(struct parser *p, const struct value *v)
+/* The GPA and SIZE of an extra memory slot (readonly, shared): page-aligned,
+ * not empty, inside the EPT's reach. That it lies above RAM is checked at
+ * the section's end, as `memory` may come later. */
+static int get_slot(struct parser *p, struct slice gpa_s, struct slice size_s, uint64_t *gpa_out,
+		    uint64_t *size_out)
 {
-	char buf[CONFIG_STR_MAX];
 	struct echo_buf b;
 	uint64_t gpa, size;
-	int rc = get_string(p, v, buf, sizeof(buf));
 
-	if (rc)
-		return rc;
-	char *comma = strchr(buf, ',');
-	if (!comma)
-		return key_error(p, "expected \"GPA,SIZE\" like \"0x10000000,64K\", got '%s'",
-				 echo(v->text, &b));
-	struct slice gpa_s = slice_trim((struct slice){ buf, (size_t)(comma - buf) });
-	struct slice size_s = slice_trim((struct slice){ comma + 1, strlen(comma + 1) });
-
+	gpa_s = slice_trim(gpa_s);
+	size_s = slice_trim(size_s);
 	if (!parse_integer(gpa_s, &gpa))
 		return key_error(p, "bad address '%s'", echo(gpa_s, &b));
 	if (!parse_integer(size_s, &size))
@@ -679,9 +838,106 @@ static int vm_set_readonly(struct parser *p, const struct value *v)
 	if (gpa >= GPA_LIMIT || size > GPA_LIMIT - gpa)
 		return key_error(p, "slot ends beyond the guest-physical limit %#llx",
 				 (unsigned long long)GPA_LIMIT);
-	p->vm->readonly_gpa = gpa;
-	p->vm->readonly_size = size;
+	*gpa_out = gpa;
+	*size_out = size;
 	return 0;
+}
+
+/* "GPA,SIZE" */
+static int vm_set_readonly(struct parser *p, const struct value *v)
+{
+	char buf[CONFIG_STR_MAX];
+	struct echo_buf b;
+	int rc = get_string(p, v, buf, sizeof(buf));
+
+	if (rc)
+		return rc;
+	char *comma = strchr(buf, ',');
+	if (!comma)
+		return key_error(p, "expected \"GPA,SIZE\" like \"0x10000000,64K\", got '%s'",
+				 echo(v->text, &b));
+	return get_slot(p, (struct slice){ buf, (size_t)(comma - buf) },
+			(struct slice){ comma + 1, strlen(comma + 1) }, &p->vm->readonly_gpa,
+			&p->vm->readonly_size);
+}
+
+static bool is_name(struct slice a)
+{
+	if (a.len == 0 || a.len >= CONFIG_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < a.len; i++)
+		if (!is_word_char(a.s[i]))
+			return false;
+	return true;
+}
+
+/* "NAME,GPA,SIZE": every VM naming region NAME maps the same host pages,
+ * so all of them must agree on its size. Earlier VMs are complete. */
+static int vm_set_shared(struct parser *p, const struct value *v)
+{
+	const struct hv_config *c = p->out;
+	struct vm_config *vm = p->vm;
+	char buf[CONFIG_STR_MAX];
+	struct echo_buf b;
+	uint64_t gpa, size;
+	int rc = get_string(p, v, buf, sizeof(buf));
+
+	if (rc)
+		return rc;
+	char *c1 = strchr(buf, ',');
+	char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+	if (!c2)
+		return key_error(p, "expected \"NAME,GPA,SIZE\" like \"ring,0x100000000,64K\", "
+				 "got '%s'", echo(v->text, &b));
+	struct slice name = slice_trim((struct slice){ buf, (size_t)(c1 - buf) });
+	if (!is_name(name))
+		return key_error(p, "bad region name '%s' (1 to %d letters, digits, '-', '_')",
+				 echo(name, &b), CONFIG_NAME_MAX - 1);
+	rc = get_slot(p, (struct slice){ c1 + 1, (size_t)(c2 - c1 - 1) },
+		      (struct slice){ c2 + 1, strlen(c2 + 1) }, &gpa, &size);
+	if (rc)
+		return rc;
+	memcpy(vm->shared_name, name.s, name.len);
+	vm->shared_name[name.len] = '\0';
+	for (const struct vm_config *o = c->vm; o != vm; o++)
+		if (o->shared_size && strcmp(o->shared_name, vm->shared_name) == 0 &&
+		    o->shared_size != size)
+			return key_error(p, "region '%s' is %#llx bytes here but %#llx in vm %s "
+					 "(line %u)", vm->shared_name, (unsigned long long)size,
+					 (unsigned long long)o->shared_size, o->name, o->shared_line);
+	vm->shared_gpa = gpa;
+	vm->shared_size = size;
+	vm->shared_line = p->line_of_key;
+	return 0;
+}
+
+static int vm_set_on_stop(struct parser *p, const struct value *v)
+{
+	static const struct choice actions[] = {
+		{ "stop", ON_STOP_STOP },
+		{ "restart", ON_STOP_RESTART },
+	};
+	int action;
+	int rc = get_choice(p, v, actions, ARRAY_SIZE(actions), &action);
+
+	if (!rc)
+		p->vm->on_stop = (enum on_stop_action)action;
+	return rc;
+}
+
+static int vm_set_uart(struct parser *p, const struct value *v)
+{
+	static const struct choice uarts[] = {
+		{ "com1", VM_UART_COM1 },
+		{ "com2", VM_UART_COM2 },
+		{ "none", VM_UART_NONE },
+	};
+	int uart;
+	int rc = get_choice(p, v, uarts, ARRAY_SIZE(uarts), &uart);
+
+	if (!rc)
+		p->vm->uart = (enum vm_uart)uart;
+	return rc;
 }
 
 static int get_bool(struct parser *p, const struct value *v, bool *out)
@@ -700,7 +956,11 @@ static int get_bool(struct parser *p, const struct value *v, bool *out)
 
 static int vm_set_initrd(struct parser *p, const struct value *v)
 {
-	return get_module_name(p, v, p->vm->initrd, sizeof(p->vm->initrd));
+	int rc = get_module_name(p, v, p->vm->initrd, sizeof(p->vm->initrd));
+
+	if (!rc)
+		p->vm->initrd_line = p->line_of_key;
+	return rc;
 }
 
 static int vm_set_test_devices(struct parser *p, const struct value *v)
@@ -716,7 +976,8 @@ static int vm_set_mptable(struct parser *p, const struct value *v)
 static const struct key_def vm_keys[] = {
 	{ "cpus", true, vm_set_cpus },
 	{ "memory", true, vm_set_memory },
-	{ "image", true, vm_set_image },
+	{ "image", false, vm_set_image }, /* or kernel: vm_end checks */
+	{ "kernel", false, vm_set_kernel },
 	{ "cmdline", false, vm_set_cmdline },
 	{ "entry", false, vm_set_entry },
 	{ "load_addr", false, vm_set_load_addr },
@@ -725,7 +986,32 @@ static const struct key_def vm_keys[] = {
 	{ "initrd", false, vm_set_initrd },
 	{ "test_devices", false, vm_set_test_devices },
 	{ "mptable", false, vm_set_mptable },
+	{ "on_stop", false, vm_set_on_stop },
+	{ "uart", false, vm_set_uart },
+	{ "shared", false, vm_set_shared },
 };
+
+/* The shared slot lies above RAM and apart from the readonly slot. */
+static int check_shared_slot(struct parser *p)
+{
+	const struct vm_config *vm = p->vm;
+	uint64_t start = vm->shared_gpa, end = vm->shared_gpa + vm->shared_size - 1;
+
+	if (!vm->shared_size)
+		return 0;
+	if (start < vm->memory)
+		return key_error_at(p, "shared", vm->shared_line, "%#llx-%#llx overlaps RAM 0x0-%#llx",
+				    (unsigned long long)start, (unsigned long long)end,
+				    (unsigned long long)vm->memory - 1);
+	if (vm->readonly_size && start < vm->readonly_gpa + vm->readonly_size &&
+	    vm->readonly_gpa <= end)
+		return key_error_at(p, "shared", vm->shared_line,
+				    "%#llx-%#llx overlaps the readonly slot %#llx-%#llx",
+				    (unsigned long long)start, (unsigned long long)end,
+				    (unsigned long long)vm->readonly_gpa,
+				    (unsigned long long)(vm->readonly_gpa + vm->readonly_size - 1));
+	return 0;
+}
 
 /* The rules that tie keys together; each error is on the line of the key
  * at fault, or of the section header for a missing one. */
@@ -735,6 +1021,10 @@ static int vm_end(struct parser *p)
 	const char *mode = entry_name(vm->entry);
 	static const char *const addr_keys[] = { "load_addr", "entry_addr" };
 
+	/* Where `image` was in the required-key order: after cpus and memory. */
+	if (!key_seen(p, "image") && !key_seen(p, "kernel"))
+		return section_error(p, p->sect_line,
+				     "missing required key 'image' (or its alias 'kernel')");
 	bool from_headers = vm->entry == ENTRY_MULTIBOOT || vm->entry == ENTRY_LINUX;
 	for (size_t i = 0; i < ARRAY_SIZE(addr_keys); i++) {
 		uint32_t line = key_seen(p, addr_keys[i]);
@@ -770,7 +1060,7 @@ static int vm_end(struct parser *p)
 				    (unsigned long long)vm->readonly_gpa,
 				    (unsigned long long)(vm->readonly_gpa + vm->readonly_size - 1),
 				    (unsigned long long)vm->memory - 1);
-	return 0;
+	return check_shared_slot(p);
 }
 
 /* --- the schema ----------------------------------------------------------- */
@@ -1017,6 +1307,8 @@ static int parse_all(struct parser *p)
 			if (!rc && p->out->vm_count == 0)
 				rc = parse_error(p, last_line(p),
 						 "no [vm NAME] section: at least one VM is required");
+			if (!rc)
+				rc = check_focus(p);
 			return rc;
 		case TOK_NEWLINE:
 			continue;
@@ -1056,6 +1348,9 @@ int config_parse(const char *text, size_t len, const char *file, struct hv_confi
 
 	memset(out, 0, sizeof(*out));
 	out->on_all_stopped = ALL_STOPPED_HALT;
+	out->console_port = CONFIG_COM1_PORT;
+	out->console_baud = CONFIG_CONSOLE_BAUD;
+	out->log_level = LOG_INFO;
 	rc = parse_all(&p);
 	if (rc)
 		memset(out, 0, sizeof(*out));

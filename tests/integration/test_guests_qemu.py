@@ -8,6 +8,7 @@ with -no-reboot ends QEMU with status 0.
 """
 import os
 import re
+import select
 import struct
 import subprocess
 import time
@@ -18,7 +19,7 @@ from emu import BUILD, Run, qemu_status
 
 GUEST_DIR = os.path.join(BUILD, "guest")
 ELF_GUESTS = ["hello", "cpuid", "memtest", "hypercall", "triplefault", "longmode", "bench", "iotest",
-              "irqtest", "echo", "reset", "smp", "testdev"]
+              "irqtest", "echo", "reset", "smp", "testdev", "memcheck", "hostile"]
 TIMEOUT = 30
 SHUTDOWN = 0  # QEMU's status after a triple fault with -no-reboot
 
@@ -299,3 +300,111 @@ def test_testdev_passes_against_qemus_fw_cfg_and_pc_testdev():
     run = run_guest("testdev", "", extra=("-device", "pc-testdev"))
     assert results(run, "testdev") == {c: "PASS" for c in TESTDEV_CHECKS}, run.output
     assert run.returncode == qemu_status(0)
+
+
+# --- memcheck ------------------------------------------------------------
+
+def memcheck_sum(run):
+    m = run.require(r"^memcheck: region 0x400000\+0x100000 sum (0x[0-9a-f]{8})$")
+    return m.group(1)
+
+
+def test_memcheck_rounds_keep_the_region_sum_and_pass():
+    run = run_guest("memcheck", "rounds=3", mem="32M")
+    run.require(r"^memcheck: seed 0x6d656d63, a round every 500 ms, 3 rounds$")
+    total = memcheck_sum(run)
+    rounds = run.search_all(r"^memcheck: round (\d+) sum (0x[0-9a-f]{8}) ok$")
+    assert rounds == [("1", total), ("2", total), ("3", total)], run.output
+    assert run.lines()[-1] == "memcheck: PASS", run.output
+    assert run.seconds >= 1.4, f"3 rounds of 500 ms took {run.seconds:.2f} s"
+    assert run.returncode == qemu_status(0)
+
+
+def test_memcheck_sum_follows_the_seed_and_period():
+    run = run_guest("memcheck", "rounds=2 period=20 seed=0x1234", mem="32M")
+    run.require(r"^memcheck: seed 0x00001234, a round every 20 ms, 2 rounds$")
+    other = run_guest("memcheck", "rounds=1 period=20", mem="32M")
+    assert memcheck_sum(run) != memcheck_sum(other)
+    assert run.returncode == qemu_status(0)
+
+
+def test_memcheck_reports_a_changed_word_and_fails():
+    run = run_guest("memcheck", "rounds=3 period=20 corrupt=2", mem="32M")
+    total = memcheck_sum(run)
+    run.require(rf"^memcheck: round 1 sum {total} ok$")
+    run.require(r"^memcheck: corrupting 0x480000 \(corrupt=2\)$")
+    run.require(rf"^memcheck: round 2 sum 0x[0-9a-f]{{8}} CHANGED \(expected {total}\)$")
+    run.require(r"^memcheck: 1 changed words, first at 0x480000: ")
+    assert run.lines()[-1] == "memcheck: FAIL", run.output
+    assert "round 3" not in run.output
+    assert run.returncode == qemu_status(1)
+
+
+def test_memcheck_refuses_a_region_outside_its_ram():
+    run = run_guest("memcheck", "region=0x200000,0x4000000 rounds=1", mem="32M")
+    run.require(r"^memcheck: region 0x200000\+0x4000000 is not free RAM ")
+    assert run.lines()[-1] == "memcheck: FAIL", run.output
+    assert run.returncode == qemu_status(1)
+
+
+def test_memcheck_answers_each_typed_line():
+    # COM1's receive interrupt while the guest sleeps between rounds;
+    # typed only once the UART is set up (round 1), as a person would
+    args = ["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "32M", "-display", "none",
+            "-serial", "stdio", "-monitor", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+            "-kernel", guest_file("memcheck.elf"), "-append", "rounds=4 period=100"]
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out, typed, deadline = b"", False, time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            if select.select([p.stdout], [], [], 0.2)[0]:
+                chunk = os.read(p.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                out += chunk
+            if not typed and b"memcheck: round 1 " in out:
+                p.stdin.write(b"hello there\rtypo\x7fs fixed\r\n")
+                p.stdin.flush()
+                typed = True
+    finally:
+        if p.poll() is None:
+            p.kill()
+        status = p.wait()
+    text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+    lines = [line for line in text.splitlines() if line.startswith("memcheck: got")]
+    assert lines == ["memcheck: got 'hello there'", "memcheck: got 'typs fixed'"], text
+    assert text.splitlines()[-1] == "memcheck: PASS", text
+    assert status == qemu_status(0)
+
+
+# --- hostile -------------------------------------------------------------
+
+def test_hostile_selftest_checks_its_own_memory_and_passes():
+    run = run_guest("hostile", "mode=selftest", mem="32M")
+    run.require(r"^hostile: RAM ends at 0x[0-9a-f]+ \(mem_upper \d+ KiB\)$")
+    run.require(r"^hostile: own memory ok$")
+    assert run.lines()[-1] == "hostile: PASS selftest", run.output
+    assert "probing" not in run.output
+    assert run.returncode == qemu_status(0)
+
+
+def test_hostile_without_a_hypervisor_survives_every_probe_and_says_so():
+    # plain QEMU lets every write through (to RAM or to nowhere); under the
+    # hypervisor the first probe stops the VM instead
+    run = run_guest("hostile", "", mem="32M")
+    ram_end = run.require(r"^hostile: RAM ends at (0x[0-9a-f]+) ").group(1)
+    probed = run.search_all(r"^hostile: probing (0x[0-9a-f]+)$")
+    assert probed == [ram_end, "0x4000000", "0x10000000", "0x40000000", "0xfeb00000",
+                      "0x100000000"], run.output
+    run.require(r"^hostile: skipping 0x1000000 \(inside its RAM\)$")
+    assert len(run.search_all(r"^hostile: wrote 0x[0-9a-f]{8} to 0x[0-9a-f]+ and went on")) == 6
+    assert run.lines()[-1] == "hostile: FAIL isolation broken (wrote 6 addresses outside RAM)", run.output
+    assert run.returncode == qemu_status(1)
+
+
+def test_hostile_target_picks_the_first_probe():
+    run = run_guest("hostile", "target=0x20000000", mem="32M")
+    probed = run.search_all(r"^hostile: probing (0x[0-9a-f]+)$")
+    assert probed[:2] == ["0x20000000", "0x4000000"], run.output
+    assert run.returncode == qemu_status(1)

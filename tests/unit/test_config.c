@@ -12,6 +12,7 @@
 
 #include "hv/config.h"
 #include "hv/errno.h"
+#include "hv/log.h"
 #include "test_log.h"
 
 static struct hv_config cfg;
@@ -48,6 +49,9 @@ static void assert_zeroed(const struct hv_config *c)
 }
 
 /* --- good files ------------------------------------------------------------ */
+
+#define VM(n, cpu) "[vm v" #n "]\ncpus = [" #cpu "]\nmemory = 1M\nimage = \"i\"\n"
+#define EIGHT_VMS VM(0, 0) VM(1, 1) VM(2, 2) VM(3, 3) VM(4, 4) VM(5, 5) VM(6, 6) VM(7, 7)
 
 static const char full_config[] =
 	"# hv.cfg: two VMs\n"                             /* 1 */
@@ -128,6 +132,143 @@ static void test_linux_vm_with_initrd_and_platform_options(void **state)
 	assert_int_equal(a->load_addr, 0);
 }
 
+/* The firmware-style keys of issue 6, all in one file. */
+static const char firmware_config[] =
+	"[hypervisor]\n"                                  /* 1 */
+	"console = \"com2,9600\"\n"                       /* 2 */
+	"on_all_stopped = \"shell\"\n"                    /* 3 */
+	"focus = \"rt\"\n"                                /* 4 */
+	"log = \"debug\"\n"                               /* 5 */
+	"\n"                                              /* 6 */
+	"[vm linux]\n"                                    /* 7 */
+	"kernel = \"bzImage\"\n"                          /* 8 */
+	"entry = \"linux\"\n"                             /* 9 */
+	"initrd = \"initrd.gz\"\n"                        /* 10 */
+	"memory = 256M\n"                                 /* 11 */
+	"cpus = [1, 2]\n"                                 /* 12 */
+	"on_stop = \"restart\"\n"                         /* 13 */
+	"uart = \"com2\"\n"                               /* 14 */
+	"shared = \"ring, 0x100000000, 64K\"\n"           /* 15 */
+	"\n"                                              /* 16 */
+	"[vm rt]\n"                                       /* 17 */
+	"shared = \"ring,0x2000000,0x10000\"\n"           /* 18 */
+	"cpus = [0]\n"                                    /* 19 */
+	"memory = 16M\n"                                  /* 20 */
+	"image = \"rt.elf\"\n"                            /* 21 */
+	"uart = \"none\"\n"                               /* 22 */
+	"on_stop = \"stop\"\n"                            /* 23 */
+	"readonly = \"0x3000000,4K\"\n";                  /* 24 */
+
+static void test_firmware_keys_set_every_new_field(void **state)
+{
+	(void)state;
+	parse_ok(firmware_config);
+	assert_int_equal(cfg.console_port, 0x2F8);
+	assert_int_equal(cfg.console_baud, 9600);
+	assert_int_equal(cfg.on_all_stopped, ALL_STOPPED_SHELL);
+	assert_string_equal(cfg.focus, "rt");
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+
+	const struct vm_config *a = &cfg.vm[0];
+	assert_string_equal(a->image, "bzImage");
+	assert_true(a->image_is_kernel);
+	assert_int_equal(a->on_stop, ON_STOP_RESTART);
+	assert_int_equal(a->uart, VM_UART_COM2);
+	assert_string_equal(a->shared_name, "ring");
+	assert_int_equal(a->shared_gpa, 0x100000000ULL);
+	assert_int_equal(a->shared_size, 0x10000);
+	assert_int_equal(a->image_line, 8);
+	assert_int_equal(a->initrd_line, 10);
+	assert_int_equal(a->memory_line, 11);
+	assert_int_equal(a->cpus_line, 12);
+	assert_int_equal(a->shared_line, 15);
+
+	const struct vm_config *b = &cfg.vm[1];
+	assert_false(b->image_is_kernel);
+	assert_int_equal(b->on_stop, ON_STOP_STOP);
+	assert_int_equal(b->uart, VM_UART_NONE);
+	assert_string_equal(b->shared_name, "ring");
+	assert_int_equal(b->shared_gpa, 0x2000000);
+	assert_int_equal(b->shared_size, 0x10000);
+	assert_int_equal(b->shared_line, 18);
+	assert_int_equal(b->image_line, 21);
+	assert_int_equal(b->initrd_line, 0);
+}
+
+static void test_console_takes_each_port_and_standard_rate(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *text;
+		uint16_t port;
+		uint32_t baud;
+	} cases[] = {
+		{ "com1,115200", 0x3F8, 115200 }, { "com2,300", 0x2F8, 300 },
+		{ "com1, 57600", 0x3F8, 57600 },  { " com2 ,38400 ", 0x2F8, 38400 },
+		{ "com1,19200", 0x3F8, 19200 },   { "com2,4800", 0x2F8, 4800 },
+		{ "com2", 0x2F8, 115200 },        { "com1", 0x3F8, 115200 },
+	};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[hypervisor]\nconsole = \"%s\"\n" VM(0, 0),
+			 cases[i].text);
+		parse_ok(text);
+		assert_int_equal(cfg.console_port, cases[i].port);
+		assert_int_equal(cfg.console_baud, cases[i].baud);
+	}
+}
+
+static void test_log_levels_map_to_printk_levels(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		int level;
+	} cases[] = {
+		{ "err", LOG_ERR }, { "warn", LOG_WARN }, { "info", LOG_INFO }, { "debug", LOG_DEBUG },
+	};
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), "[hypervisor]\nlog = \"%s\"\n" VM(0, 0), cases[i].name);
+		parse_ok(text);
+		assert_int_equal(cfg.log_level, cases[i].level);
+	}
+}
+
+static void test_focus_may_name_a_later_vm_or_the_shell(void **state)
+{
+	(void)state;
+	parse_ok("[hypervisor]\nfocus = \"v1\"\n" VM(0, 0) VM(1, 1));
+	assert_string_equal(cfg.focus, "v1");
+	parse_ok("[hypervisor]\nfocus = \"shell\"\n" VM(0, 0));
+	assert_string_equal(cfg.focus, "shell");
+	/* the [hypervisor] section may also come last */
+	parse_ok(VM(0, 0) "[hypervisor]\nfocus = \"v0\"\n");
+	assert_string_equal(cfg.focus, "v0");
+	/* a VM may be called "shell" while focus does not say "shell" */
+	parse_ok("[vm shell]\ncpus = [0]\nmemory = 1M\nimage = \"s\"\n");
+	assert_string_equal(cfg.vm[0].name, "shell");
+}
+
+static void test_shared_region_may_be_named_by_one_or_many_vms(void **state)
+{
+	(void)state;
+	parse_ok("[vm a]\ncpus = [0]\nmemory = 16M\nimage = \"a\"\nshared = \"x,16M,4K\"\n"
+		 "[vm b]\ncpus = [1]\nmemory = 16M\nimage = \"b\"\nshared = \"y,0x2000000,8K\"\n"
+		 "[vm c]\ncpus = [2]\nmemory = 1M\nimage = \"c\"\nshared = \"x,0x100000,4K\"\n"
+		 "readonly = \"0x101000,4K\"\n");
+	assert_int_equal(cfg.vm[0].shared_gpa, 16ULL << 20);
+	assert_string_equal(cfg.vm[1].shared_name, "y");
+	assert_int_equal(cfg.vm[1].shared_size, 8192);
+	assert_int_equal(cfg.vm[2].shared_gpa, 0x100000);
+	/* a slot ending right at the GPA limit, with a 31-character name */
+	parse_ok("[vm a]\ncpus = [0]\nmemory = 1M\nimage = \"a\"\n"
+		 "shared = \"abcdefghijklmnopqrstuvwxyz-_012,0xfffffffff000,4K\"\n");
+	assert_string_equal(cfg.vm[0].shared_name, "abcdefghijklmnopqrstuvwxyz-_012");
+}
+
 static void test_optional_keys_take_their_defaults(void **state)
 {
 	(void)state;
@@ -143,6 +284,21 @@ static void test_optional_keys_take_their_defaults(void **state)
 	assert_string_equal(cfg.vm[0].initrd, "");
 	assert_false(cfg.vm[0].test_devices);
 	assert_false(cfg.vm[0].mptable);
+	assert_int_equal(cfg.console_port, 0x3F8);
+	assert_int_equal(cfg.console_baud, 115200);
+	assert_string_equal(cfg.focus, "");
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.vm[0].on_stop, ON_STOP_STOP);
+	assert_int_equal(cfg.vm[0].uart, VM_UART_COM1);
+	assert_string_equal(cfg.vm[0].shared_name, "");
+	assert_int_equal(cfg.vm[0].shared_gpa, 0);
+	assert_int_equal(cfg.vm[0].shared_size, 0);
+	assert_int_equal(cfg.vm[0].shared_line, 0);
+	assert_false(cfg.vm[0].image_is_kernel);
+	assert_int_equal(cfg.vm[0].cpus_line, 2);
+	assert_int_equal(cfg.vm[0].memory_line, 3);
+	assert_int_equal(cfg.vm[0].image_line, 4);
+	assert_int_equal(cfg.vm[0].initrd_line, 0);
 
 	parse_ok("[hypervisor]\non_all_stopped = \"halt\"\n[vm a]\ncpus=[0]\nmemory=1M\nimage=\"a\"\n");
 	assert_int_equal(cfg.on_all_stopped, ALL_STOPPED_HALT);
@@ -250,9 +406,6 @@ static void test_limits_at_their_boundaries_are_accepted(void **state)
 	assert_int_equal(cfg.vm[1].readonly_size, 8192);
 }
 
-#define VM(n, cpu) "[vm v" #n "]\ncpus = [" #cpu "]\nmemory = 1M\nimage = \"i\"\n"
-#define EIGHT_VMS VM(0, 0) VM(1, 1) VM(2, 2) VM(3, 3) VM(4, 4) VM(5, 5) VM(6, 6) VM(7, 7)
-
 static void test_eight_vms_are_accepted(void **state)
 {
 	(void)state;
@@ -315,6 +468,37 @@ static void test_longest_message_fits_config_err_max(void **state)
 	assert_int_equal(strncmp(big, "/boot/config/hv-machine-0001.cfg:10000: vm ", 43), 0);
 	assert_non_null(strstr(big, "\"linux\")"));
 	free(text);
+}
+
+static void test_longest_shared_and_console_messages_fit_config_err_max(void **state)
+{
+	(void)state;
+	/* The longest messages of issue 6's keys: two 31-character VM names, a
+	 * 31-character region and 12-digit sizes; a bad baud rate cut at 40
+	 * characters after the list of rates; lines of 5 digits. */
+	static const char file[] = "/boot/config/hv-machine-0001.cfg";
+	static const char *const tails[] = {
+		"[vm abcdefghijklmnopqrstuvwxyz01234]\ncpus = [0]\nmemory = 1M\nimage = \"a\"\n"
+		"shared = \"abcdefghijklmnopqrstuvwxyz-_012,0x100000,0xffffffeff000\"\n"
+		"[vm abcdefghijklmnopqrstuvwxyz56789]\ncpus = [1]\nmemory = 1M\nimage = \"b\"\n"
+		"shared = \"abcdefghijklmnopqrstuvwxyz-_012,0x100000,0xfffffff00000\"\n",
+		"[hypervisor]\nconsole = \"com1,0123456789012345678901234567890123456789x\"\n",
+	};
+	size_t pad = 10000;
+	char big[512];
+
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		size_t len = pad + strlen(tails[i]);
+		char *text = malloc(len);
+		assert_non_null(text);
+		memset(text, '\n', pad);
+		memcpy(text + pad, tails[i], strlen(tails[i]));
+		assert_int_equal(config_parse(text, len, file, &cfg, big, sizeof(big)), -EINVAL);
+		assert_true(strlen(big) < CONFIG_ERR_MAX);
+		assert_int_equal(strncmp(big, "/boot/config/hv-machine-0001.cfg:100", 36), 0);
+		assert_non_null(strstr(big, i == 0 ? "(line 10005)" : "57600, 115200)"));
+		free(text);
+	}
 }
 
 static void test_success_clears_err(void **state)
@@ -485,7 +669,7 @@ static const struct bad_case bad_cases[] = {
 	{ "test_missing_image_is_reported_on_the_header_line",
 	  A "\n# the second VM\n[vm b]\ncpus = [1]\nmemory = 1M\nimage = \"b\"\n\n[vm hello]\n"
 	    "cpus = [2]\nmemory = 1M\n",
-	  "hv.cfg:12: vm hello: missing required key 'image'" },
+	  "hv.cfg:12: vm hello: missing required key 'image' (or its alias 'kernel')" },
 	{ "test_missing_cpus_is_reported_when_the_next_section_starts",
 	  "[vm a]\nmemory = 16M\nimage = \"a\"\n[vm b\n",
 	  "hv.cfg:1: vm a: missing required key 'cpus'" },
@@ -603,7 +787,8 @@ static const struct bad_case bad_cases[] = {
 
 	/* on_all_stopped */
 	{ "test_unknown_on_all_stopped_action_is_rejected", "[hypervisor]\non_all_stopped = \"reboot\"\n",
-	  "hv.cfg:2: hypervisor: on_all_stopped: bad value 'reboot' (one of \"halt\", \"poweroff\")" },
+	  "hv.cfg:2: hypervisor: on_all_stopped: bad value 'reboot' (one of \"halt\", \"poweroff\", "
+	  "\"shell\")" },
 	{ "test_boolean_on_all_stopped_is_rejected", "[hypervisor]\non_all_stopped = true\n",
 	  "hv.cfg:2: hypervisor: on_all_stopped: expected a string in double quotes, got 'true'" },
 
@@ -631,10 +816,125 @@ static const struct bad_case bad_cases[] = {
 	{ "test_readonly_as_bare_word_is_rejected", A "readonly = 0x10000000\n",
 	  "hv.cfg:5: vm a: readonly: expected a string in double quotes, got '0x10000000'" },
 
+	/* [hypervisor] console, focus, log */
+	{ "test_console_on_com3_is_rejected", "[hypervisor]\nconsole = \"com3,115200\"\n",
+	  "hv.cfg:2: hypervisor: console: bad port 'com3' (\"com1\" or \"com2\")" },
+	{ "test_console_with_empty_port_is_rejected", "[hypervisor]\nconsole = \",9600\"\n",
+	  "hv.cfg:2: hypervisor: console: bad port '' (\"com1\" or \"com2\")" },
+	{ "test_console_rate_not_dividing_115200_is_rejected",
+	  "[hypervisor]\nconsole = \"com1,56000\"\n",
+	  "hv.cfg:2: hypervisor: console: bad baud rate '56000' (one of 300, 600, 1200, 2400, "
+	  "4800, 9600, 19200, 38400, 57600, 115200)" },
+	{ "test_console_rate_above_115200_is_rejected", "[hypervisor]\nconsole = \"com2,230400\"\n",
+	  "hv.cfg:2: hypervisor: console: bad baud rate '230400' (one of 300, 600, 1200, 2400, "
+	  "4800, 9600, 19200, 38400, 57600, 115200)" },
+	{ "test_console_rate_that_is_not_a_number_is_rejected",
+	  "[hypervisor]\nconsole = \"com1,fast\"\n",
+	  "hv.cfg:2: hypervisor: console: bad baud rate 'fast' (one of 300, 600, 1200, 2400, "
+	  "4800, 9600, 19200, 38400, 57600, 115200)" },
+	{ "test_console_with_two_rates_is_rejected", "[hypervisor]\nconsole = \"com1,9600,8n1\"\n",
+	  "hv.cfg:2: hypervisor: console: bad baud rate '9600,8n1' (one of 300, 600, 1200, 2400, "
+	  "4800, 9600, 19200, 38400, 57600, 115200)" },
+	{ "test_unquoted_console_is_rejected", "[hypervisor]\nconsole = com1\n",
+	  "hv.cfg:2: hypervisor: console: expected a string in double quotes, got 'com1'" },
+	{ "test_empty_focus_is_rejected", "[hypervisor]\nfocus = \"\"\n",
+	  "hv.cfg:2: hypervisor: focus: must name a VM or be \"shell\", not be empty" },
+	{ "test_focus_longer_than_a_vm_name_is_rejected",
+	  "[hypervisor]\nfocus = \"abcdefghijklmnopqrstuvwxyz012345\"\n",
+	  "hv.cfg:2: hypervisor: focus: 'abcdefghijklmnopqrstuvwxyz012345' is too long for a vm "
+	  "name (at most 31 characters)" },
+	{ "test_focus_on_a_vm_not_in_the_file_is_rejected_on_its_line",
+	  "# machine\n[hypervisor]\nfocus = \"linux\"\n" VM(0, 0) VM(1, 1),
+	  "hv.cfg:3: hypervisor: focus: no vm named 'linux' in the file" },
+	{ "test_focus_name_is_masked_in_the_message",
+	  VM(0, 0) "[hypervisor]\nfocus = \"a\\nb\"\n",
+	  "hv.cfg:6: hypervisor: focus: no vm named 'a?b' in the file" },
+	{ "test_focus_shell_with_a_vm_named_shell_is_ambiguous",
+	  "[hypervisor]\nfocus = \"shell\"\n" VM(0, 0)
+	  "[vm shell]\ncpus = [1]\nmemory = 1M\nimage = \"s\"\n",
+	  "hv.cfg:2: hypervisor: focus: \"shell\" is ambiguous: vm shell (line 7) has that name "
+	  "too; rename the VM" },
+	{ "test_unknown_log_level_is_rejected", "[hypervisor]\nlog = \"trace\"\n",
+	  "hv.cfg:2: hypervisor: log: bad value 'trace' (one of \"err\", \"warn\", \"info\", "
+	  "\"debug\")" },
+	{ "test_numeric_log_level_is_rejected", "[hypervisor]\nlog = 4\n",
+	  "hv.cfg:2: hypervisor: log: expected a string in double quotes, got '4'" },
+
+	/* image and its alias kernel */
+	{ "test_kernel_after_image_names_both_lines",
+	  "[vm a]\ncpus = [0]\nimage = \"a\"\nmemory = 1M\nkernel = \"b\"\n",
+	  "hv.cfg:5: vm a: kernel: both image (line 3) and kernel (line 5) given: kernel is an "
+	  "alias of image, give one" },
+	{ "test_image_after_kernel_names_both_lines",
+	  "[vm a]\nkernel = \"b\"\ncpus = [0]\nmemory = 1M\nimage = \"a\"\n",
+	  "hv.cfg:5: vm a: image: both kernel (line 2) and image (line 5) given: kernel is an "
+	  "alias of image, give one" },
+	{ "test_empty_kernel_is_rejected", "[vm a]\nkernel = \"\"\n",
+	  "hv.cfg:2: vm a: kernel: must name a module, not be empty" },
+	{ "test_missing_image_and_kernel_is_rejected", "[vm a]\ncpus = [0]\nmemory = 1M\n\n",
+	  "hv.cfg:1: vm a: missing required key 'image' (or its alias 'kernel')" },
+
+	/* on_stop, uart */
+	{ "test_unknown_on_stop_action_is_rejected", A "on_stop = \"reboot\"\n",
+	  "hv.cfg:5: vm a: on_stop: bad value 'reboot' (one of \"stop\", \"restart\")" },
+	{ "test_unknown_vm_uart_is_rejected", A "uart = \"com3\"\n",
+	  "hv.cfg:5: vm a: uart: bad value 'com3' (one of \"com1\", \"com2\", \"none\")" },
+	{ "test_vm_uart_as_boolean_is_rejected", A "uart = false\n",
+	  "hv.cfg:5: vm a: uart: expected a string in double quotes, got 'false'" },
+
+	/* shared */
+	{ "test_shared_without_name_is_rejected", A "shared = \"0x10000000,4K\"\n",
+	  "hv.cfg:5: vm a: shared: expected \"NAME,GPA,SIZE\" like \"ring,0x100000000,64K\", got "
+	  "'0x10000000,4K'" },
+	{ "test_shared_with_empty_region_name_is_rejected", A "shared = \" ,0x10000000,4K\"\n",
+	  "hv.cfg:5: vm a: shared: bad region name '' (1 to 31 letters, digits, '-', '_')" },
+	{ "test_shared_region_name_with_a_dot_is_rejected", A "shared = \"a.b,0x10000000,4K\"\n",
+	  "hv.cfg:5: vm a: shared: bad region name 'a.b' (1 to 31 letters, digits, '-', '_')" },
+	{ "test_shared_region_name_of_32_characters_is_rejected",
+	  A "shared = \"abcdefghijklmnopqrstuvwxyz012345,0x10000000,4K\"\n",
+	  "hv.cfg:5: vm a: shared: bad region name 'abcdefghijklmnopqrstuvwxyz012345' (1 to 31 "
+	  "letters, digits, '-', '_')" },
+	{ "test_shared_bad_address_is_rejected", A "shared = \"r,0xg,4K\"\n",
+	  "hv.cfg:5: vm a: shared: bad address '0xg'" },
+	{ "test_shared_with_a_fourth_field_is_rejected", A "shared = \"r,0x10000000,4K,1\"\n",
+	  "hv.cfg:5: vm a: shared: bad size '4K,1'" },
+	{ "test_shared_unaligned_address_is_rejected", A "shared = \"r,0x10000800,4K\"\n",
+	  "hv.cfg:5: vm a: shared: address 0x10000800 is not a multiple of 4K" },
+	{ "test_shared_zero_size_is_rejected", A "shared = \"r,0x10000000,0\"\n",
+	  "hv.cfg:5: vm a: shared: size must not be zero" },
+	{ "test_shared_unaligned_size_is_rejected", A "shared = \"r,0x10000000,6K\"\n",
+	  "hv.cfg:5: vm a: shared: size 6K is not a multiple of 4K" },
+	{ "test_shared_beyond_the_gpa_limit_is_rejected", A "shared = \"r,0xfffffffff000,8K\"\n",
+	  "hv.cfg:5: vm a: shared: slot ends beyond the guest-physical limit 0x1000000000000" },
+	{ "test_shared_overlapping_ram_is_rejected", A "shared = \"r,0xfff000,8K\"\n",
+	  "hv.cfg:5: vm a: shared: 0xfff000-0x1000fff overlaps RAM 0x0-0xffffff" },
+	{ "test_shared_overlap_with_ram_is_found_when_memory_comes_later",
+	  "[vm a]\nshared = \"r,16M,4K\"\ncpus = [0]\nimage = \"a\"\nmemory = 32M\n",
+	  "hv.cfg:2: vm a: shared: 0x1000000-0x1000fff overlaps RAM 0x0-0x1ffffff" },
+	{ "test_shared_overlapping_the_readonly_slot_is_rejected",
+	  A "shared = \"r,0x10001000,8K\"\nreadonly = \"0x10000000,8K\"\n",
+	  "hv.cfg:5: vm a: shared: 0x10001000-0x10002fff overlaps the readonly slot "
+	  "0x10000000-0x10001fff" },
+	{ "test_shared_containing_the_readonly_slot_is_rejected",
+	  A "readonly = \"0x10001000,4K\"\nshared = \"r,0x10000000,1M\"\n",
+	  "hv.cfg:6: vm a: shared: 0x10000000-0x100fffff overlaps the readonly slot "
+	  "0x10001000-0x10001fff" },
+	{ "test_second_shared_slot_in_one_vm_is_rejected",
+	  A "shared = \"r,0x10000000,4K\"\nshared = \"s,0x20000000,4K\"\n",
+	  "hv.cfg:6: duplicate key 'shared' in [vm a] (first on line 5)" },
+	{ "test_shared_region_sizes_must_agree_naming_the_first_vm",
+	  A "shared = \"ring,0x10000000,64K\"\n"
+	  "[vm b]\ncpus = [1]\nmemory = 16M\nimage = \"b\"\nshared = \"ring,0x10000000,128K\"\n",
+	  "hv.cfg:10: vm b: shared: region 'ring' is 0x20000 bytes here but 0x10000 in vm a "
+	  "(line 5)" },
+
 	/* order: the first problem in the file wins */
 	{ "test_missing_key_in_earlier_vm_wins_over_later_syntax_error",
 	  "[vm a]\ncpus = [0]\nmemory = 1M\n[vm b\n",
-	  "hv.cfg:1: vm a: missing required key 'image'" },
+	  "hv.cfg:1: vm a: missing required key 'image' (or its alias 'kernel')" },
+	{ "test_focus_is_checked_after_every_other_error",
+	  "[hypervisor]\nfocus = \"nope\"\n[vm a]\ncpus = [0]\nmemory = 1M\n",
+	  "hv.cfg:3: vm a: missing required key 'image' (or its alias 'kernel')" },
 };
 
 static void run_bad_case(void **state)
@@ -655,6 +955,11 @@ int main(void)
 		T(test_full_config_with_two_vms_sets_every_field),
 		T(test_optional_keys_take_their_defaults),
 		T(test_linux_vm_with_initrd_and_platform_options),
+		T(test_firmware_keys_set_every_new_field),
+		T(test_console_takes_each_port_and_standard_rate),
+		T(test_log_levels_map_to_printk_levels),
+		T(test_focus_may_name_a_later_vm_or_the_shell),
+		T(test_shared_region_may_be_named_by_one_or_many_vms),
 		T(test_sizes_accept_decimal_hex_suffixes_and_strings),
 		T(test_crlf_line_endings_are_accepted),
 		T(test_list_may_span_lines_with_comments_and_trailing_comma),
@@ -665,6 +970,7 @@ int main(void)
 		T(test_error_leaves_output_zeroed),
 		T(test_error_is_cut_to_errlen_and_may_be_dropped),
 		T(test_longest_message_fits_config_err_max),
+		T(test_longest_shared_and_console_messages_fit_config_err_max),
 		T(test_success_clears_err),
 		T(test_missing_file_name_is_called_config),
 		T(test_nul_byte_is_rejected_with_its_line),
