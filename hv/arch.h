@@ -24,6 +24,9 @@ struct arch_ops {
 	/* Runs the vCPU on the current CPU until an exit leaves the core. */
 	int (*vcpu_run)(struct vcpu *v);
 	void (*vcpu_dump)(struct vcpu *v); /* register dump for reports */
+	/* Copies the guest's registers into v->snap (operator tools); on the
+	 * vCPU's own CPU, between entries. */
+	void (*vcpu_snapshot)(struct vcpu *v);
 	/* Back to power-on state before new regs/sregs are set; on its CPU. */
 	void (*vcpu_reset)(struct vcpu *v);
 	/* MSRs as the guest sees them; on the vCPU's own CPU (its state lives

@@ -1,4 +1,5 @@
-/* Board devices wired to the irqchip: IRQ0 PIT, IRQ4 COM1, IRQ8 RTC. */
+/* Board devices wired to the irqchip: IRQ0 PIT, IRQ4 COM1 (or IRQ3 COM2),
+ * IRQ8 RTC. */
 #include "hv/board.h"
 #include "hv/errno.h"
 #include "hv/string.h"
@@ -16,13 +17,13 @@
 #include "drivers/cmos_rtc.h"
 
 #define GSI_PIT 0
-#define GSI_COM1 4
 #define GSI_RTC 8
 
 struct board {
 	struct vm *vm;
 	const struct board_ops *ops;
-	struct vuart com1;
+	struct vuart uart; /* the VM's console 16550 (COM1 or COM2) */
+	bool has_uart;
 	struct vpit pit;
 	struct vrtc rtc;
 	struct vpmtimer pm;
@@ -105,11 +106,12 @@ int board_create(struct vm *vm, const struct board_config *cfg, const struct boa
 	struct vclock clock = vm_vclock(vm);
 	struct io_bus *pio = &vm->bus[IO_BUS_PIO];
 
-	struct vuart_config uc = {VUART_COM1_BASE, uart_tx, b, {board_irq, vm, GSI_COM1}, clock};
+	struct vuart_config uc = {cfg->uart_base, uart_tx, b, {board_irq, vm, cfg->uart_gsi}, clock};
 	struct irq_out pit_irq = {board_irq, vm, GSI_PIT}, rtc_irq = {board_irq, vm, GSI_RTC};
 	struct vreset_config rc = {reset_cb, b};
 	struct vacpi_pm_config pmc = {pm1_sleep, b, {board_irq, vm, VACPI_PM_SCI_IRQ}};
-	int err = vuart_init(&b->com1, &uc);
+	b->has_uart = cfg->uart_base != 0;
+	int err = b->has_uart ? vuart_init(&b->uart, &uc) : 0;
 	if (!err)
 		err = vacpi_pm_init(&b->pm1, &pmc);
 	vpit_init(&b->pit, &clock, &pit_irq);
@@ -121,8 +123,8 @@ int board_create(struct vm *vm, const struct board_config *cfg, const struct boa
 	struct vpci_config pc = {&b->reset.dev};
 	if (!err)
 		err = vpci_init(&b->pci, &pc);
-	if (!err)
-		err = vuart_register(&b->com1, pio);
+	if (!err && b->has_uart)
+		err = vuart_register(&b->uart, pio);
 	if (!err)
 		err = vpit_register(&b->pit, pio);
 	if (!err)
@@ -141,8 +143,8 @@ int board_create(struct vm *vm, const struct board_config *cfg, const struct boa
 		err = irqchip_add_timer(vm, pit_next, pit_poll, &b->pit);
 	if (!err)
 		err = irqchip_add_timer(vm, rtc_next, rtc_poll, &b->rtc);
-	if (!err)
-		err = irqchip_add_timer(vm, uart_next, uart_poll, &b->com1);
+	if (!err && b->has_uart)
+		err = irqchip_add_timer(vm, uart_next, uart_poll, &b->uart);
 	if (err) {
 		/* Devices already on the io bus point into b: the VM must not
 		 * run (the caller abandons it), so b is kept, not freed. */
@@ -168,7 +170,8 @@ void board_reset(struct vm *vm)
 {
 	struct board *b = vm->board;
 	irqchip_lock(vm);
-	vuart_reset(&b->com1);
+	if (b->has_uart)
+		vuart_reset(&b->uart);
 	vpit_reset(&b->pit);
 	vpci_reset(&b->pci);
 	vreset_reset(&b->reset);
@@ -181,10 +184,10 @@ void board_reset(struct vm *vm)
 size_t board_uart_receive(struct vm *vm, const uint8_t *bytes, size_t n)
 {
 	struct board *b = vm->board;
-	if (!b)
+	if (!b || !b->has_uart)
 		return 0;
 	irqchip_lock(vm);
-	size_t took = vuart_receive(&b->com1, bytes, n);
+	size_t took = vuart_receive(&b->uart, bytes, n);
 	irqchip_unlock(vm);
 	if (vm->vcpu_count) /* the UART's receive timeout may now be armed */
 		vcpu_kick(vm->vcpus[0], VCPU_REQ_TIMER);

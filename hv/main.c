@@ -139,9 +139,10 @@ static void __noreturn idle(void)
 
 /* While VMs run, the boot CPU forwards serial input to the console VM,
  * sleeping between looks (LAPIC deadline timer; no busy polling). */
-static void __noreturn serve_console(void)
+static void serve_console(void)
 {
-	for (;;) {
+	while (!vmm_console_halted()) {
+		vmm_run_local_vcpu(); /* when a VM owns this CPU: until it stops */
 		vmm_poll_console_input();
 		irq_disable();
 		lapic_timer_at_tsc(tsc_deadline_us(CONSOLE_POLL_US), VEC_WAKE);
@@ -182,8 +183,10 @@ static void boot_main_late(void *arg)
 	printk(LOG_MARKER, "hv: ready");
 	if (opt.crashtest)
 		crashtest_run(opt.crashtest);
-	if (vmm_start(&boot, &acpi) > 0)
-		serve_console(); /* the VMs decide when the machine stops */
+	if (vmm_start(&boot, &acpi) == 0)
+		hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK); /* done=exit: tests end here */
+	if (vmm_serves_console())
+		serve_console(); /* the VMs and the operator decide when the machine stops */
 	hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK);
 	idle();
 }

@@ -15,9 +15,22 @@
 static uint16_t pm1a, pm1b, smi_cmd;
 static uint8_t acpi_enable_value, typ_a, typ_b;
 static bool have_s5;
+static uint16_t reset_port;
+static uint8_t reset_value;
+
+/* PC reset paths: the chipset's reset control register (0xCF9: bit 1
+ * system reset, bit 2 reset CPU) and the 8042's pulse-reset command. */
+#define RESET_CONTROL_PORT 0xCF9
+#define RESET_CONTROL_HARD 0x06
+#define I8042_COMMAND_PORT 0x64
+#define I8042_PULSE_RESET 0xFE
 
 void poweroff_init(const struct acpi_info *acpi)
 {
+	if (acpi->have_fadt && acpi->reset_supported && acpi->reset_reg.space_id == ACPI_GAS_SYSTEM_IO) {
+		reset_port = (uint16_t)acpi->reset_reg.address;
+		reset_value = acpi->reset_value;
+	}
 	if (!acpi->have_fadt || !acpi->dsdt_phys || !acpi->pm1a_cnt_port)
 		return;
 	const uint8_t *hdr = phys_map(acpi->dsdt_phys, 36);
@@ -52,5 +65,22 @@ void poweroff(void)
 	for (const char *s = "Shutdown"; *s; s++)
 		outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*s);
 	printk(LOG_MARKER, "hv: power-off did not happen; halting");
+	halt_forever();
+}
+
+void machine_reboot(void)
+{
+	printk(LOG_MARKER, "hv: rebooting");
+	if (reset_port)
+		outb(reset_port, reset_value);
+	outb(RESET_CONTROL_PORT, RESET_CONTROL_HARD);
+	outb(I8042_COMMAND_PORT, I8042_PULSE_RESET);
+	/* no reset line answered: a triple fault resets every PC */
+	irq_disable();
+	static const struct {
+		uint16_t limit;
+		uint64_t base;
+	} __packed no_idt = {0, 0};
+	__asm__ volatile("lidt %0; int3" ::"m"(no_idt));
 	halt_forever();
 }

@@ -220,6 +220,26 @@ void vcpu_set_sregs(struct vcpu *v, const struct sregs *s)
 	v->sregs_dirty = true;
 }
 
+void vcpu_take_snapshot(struct vcpu *v)
+{
+	if (g_arch && g_arch->vcpu_snapshot)
+		g_arch->vcpu_snapshot(v);
+	__atomic_add_fetch(&v->snap.seq, 1, __ATOMIC_RELEASE);
+}
+
+int vcpu_request_snapshot(struct vcpu *v, uint64_t timeout_ns)
+{
+	uint32_t seq = __atomic_load_n(&v->snap.seq, __ATOMIC_ACQUIRE);
+	uint64_t end = rdtsc() + ns_to_tsc(timeout_ns);
+	vcpu_kick(v, VCPU_REQ_SNAPSHOT);
+	while (__atomic_load_n(&v->snap.seq, __ATOMIC_ACQUIRE) == seq) {
+		if (rdtsc() > end)
+			return -ETIMEDOUT;
+		cpu_relax();
+	}
+	return 0;
+}
+
 void vcpu_kick(struct vcpu *v, uint32_t request)
 {
 	__atomic_fetch_or(&v->requests, request, __ATOMIC_SEQ_CST);

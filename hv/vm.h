@@ -30,7 +30,15 @@ enum vcpu_mp_state { VCPU_MP_RUNNABLE, VCPU_MP_WAIT_SIPI };
 #define VCPU_REQ_STOP (1U << 1)  /* leave vcpu_run() with EXIT_STOPPED */
 #define VCPU_REQ_TIMER (1U << 2) /* device timers may have changed: poll and re-arm */
 #define VCPU_REQ_MP (1U << 3)    /* INIT/SIPI arrived, or the vCPU waits for a SIPI */
+#define VCPU_REQ_SNAPSHOT (1U << 4) /* copy the registers into snap (the shell's `regs`) */
 #define VCPU_REQ_DEVICE (VCPU_REQ_EVENT | VCPU_REQ_TIMER) /* a device was touched */
+
+/* The registers of a vCPU as its own CPU last copied them. */
+struct vcpu_snapshot {
+	struct regs regs;
+	struct sregs sregs;
+	volatile uint32_t seq; /* bumped after each copy */
+};
 
 struct vcpu {
 	struct vm *vm;
@@ -47,6 +55,8 @@ struct vcpu {
 	volatile uint32_t mp_events; /* VCPU_MP_EV_*, taken from its LAPIC */
 	uint8_t sipi_vector;
 	struct vcpu_stats stats;
+	struct vcpu_snapshot snap; /* registers as of snap.seq (vcpu_snapshot()) */
+	volatile bool halted;   /* sleeping in HLT (the shell's vCPU state) */
 	struct io_bus_cache bus_cache[IO_BUS_COUNT];
 	struct vlapic *lapic;   /* its in-core LAPIC, NULL without an irqchip */
 	void *arch;
@@ -144,5 +154,11 @@ uint64_t vm_ns_to_tsc(const struct vm *vm, uint64_t ns);
 int vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val);
 int vcpu_set_msr(struct vcpu *v, uint32_t msr, uint64_t val);
 void vcpu_stats_sum(const struct vm *vm, struct vcpu_stats *out);
+/* On the vCPU's own CPU, between entries: the registers into v->snap. */
+void vcpu_take_snapshot(struct vcpu *v);
+/* From any CPU: asks the vCPU's thread for a fresh copy and waits up to
+ * timeout_ns for it; -ETIMEDOUT when it did not come (the copy in v->snap
+ * is then the last one taken). */
+int vcpu_request_snapshot(struct vcpu *v, uint64_t timeout_ns);
 
 #endif

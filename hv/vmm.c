@@ -2,6 +2,8 @@
 #include <stdarg.h>
 
 #include "hv/vmm.h"
+#include "hv/vmm_priv.h"
+#include "hv/config_check.h"
 #include "hv/format.h"
 #include "hv/config.h"
 #include "hv/errno.h"
@@ -23,7 +25,7 @@
 #include "hv/vcpu_mp.h"
 #include "mm/heap.h"
 #include "mm/pmm.h"
-#include "drivers/uart16550.h"
+#include "hv/vuart.h"
 #include "drivers/tsc.h"
 
 /* Devices the VMM layer owns (docs/guest-abi.md); the PC board (COM1,
@@ -32,68 +34,33 @@
 #define DEBUG_CONSOLE_PORT 0xE9
 #define TEST_MMIO_BASE 0xFEBF0000ULL
 #define TEST_MMIO_SIZE 0x1000ULL
-#define LINE_MAX_CHARS 200
 #define RAM_ALIGN (2 * MiB) /* lets EPT use large pages */
 #define READONLY_FILL 0xA5
 
-struct vmm_vm {
-	const struct vm_config *cfg;
-	char line[LINE_MAX_CHARS + 1];
-	uint32_t line_len;
-	uint64_t line_tsc;      /* when the last byte came */
-	spinlock_t line_lock;   /* vCPU threads write, the console CPU flushes */
-	uint64_t ram_hpa, ram_pages, ro_hpa, ro_pages;
-	const uint8_t *image;
-	size_t image_len;
-	const uint8_t *initrd;
-	size_t initrd_len;
-	volatile bool poweroff_pending; /* the guest entered ACPI S5 */
-	const char *reset_reason; /* the guest asked for a reset */
-	volatile uint32_t reset_pending; /* bit n: vCPU n has yet to reset */
-	uint32_t resets;
-};
+#define FAILURE_STREAK_NS 2000000000ULL /* failures closer than 2 s are a streak */
+#define RESTART_PAUSE_MIN_NS 5000000ULL  /* doubled per failure in a streak */
+#define RESTART_PAUSE_MAX_NS 1000000000ULL
 
 static struct hv_config config;
 static volatile uint32_t vms_running;
-static struct vm *console_vm; /* receives host serial input */
+static struct vm *vms[CONFIG_MAX_VMS];
+static uint32_t vm_count;
+static struct vcpu *volatile local_vcpu; /* the boot CPU's, waiting to run */
+static char config_error[CONFIG_ERR_MAX];
 
-static void flush_line(struct vm *vm, struct vmm_vm *m)
+uint32_t vmm_vm_count(void)
 {
-	m->line[m->line_len] = '\0';
-	printk(LOG_MARKER, "[%s] %s", vm->name, m->line);
-	m->line_len = 0;
+	return vm_count;
 }
 
-/* Guest console bytes become "[name] line" on the host console. */
-static void console_byte(struct vm *vm, uint8_t c)
+struct vm *vmm_vm_at(uint32_t index)
 {
-	struct vmm_vm *m = vm->vmm;
-	if (c == '\r' || c == 0)
-		return;
-	spin_lock(&m->line_lock);
-	if (c == '\n') {
-		flush_line(vm, m);
-	} else {
-		m->line[m->line_len++] = (c >= 0x20 && c < 0x7F) || c == '\t' ? (char)c : '?';
-		m->line_tsc = rdtsc();
-		if (m->line_len == LINE_MAX_CHARS)
-			flush_line(vm, m);
-	}
-	spin_unlock(&m->line_lock);
+	return vms[index];
 }
 
-/* A partial line the guest stopped writing (a shell prompt, typed
- * characters echoed) is shown after a short pause rather than held. */
-#define LINE_IDLE_NS 50000000ULL /* 50 ms */
-static void flush_idle_line(struct vm *vm)
+const struct hv_config *vmm_config(void)
 {
-	struct vmm_vm *m = vm->vmm;
-	if (!m->line_len)
-		return;
-	spin_lock(&m->line_lock);
-	if (m->line_len && rdtsc() - m->line_tsc > ns_to_tsc(LINE_IDLE_NS))
-		flush_line(vm, m);
-	spin_unlock(&m->line_lock);
+	return &config;
 }
 
 /* "vm NAME: stats exits=... by reason: CPUID 12, I/O 340, ..." */
@@ -117,33 +84,75 @@ static void print_stats(struct vm *vm)
 	printk(LOG_INFO, "vm %s: stats %s", vm->name, line);
 }
 
+static void request_reset(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+
+static void all_stopped(void)
+{
+	printk(LOG_MARKER, "vmm: all VMs stopped");
+	switch (config.on_all_stopped) {
+	case ALL_STOPPED_POWEROFF: poweroff();
+	case ALL_STOPPED_SHELL: vmm_console_want_shell(NULL); break;
+	case ALL_STOPPED_HALT: break;
+	}
+}
+
+/* The VM stops for good (until the shell starts it): the first caller
+ * reports why and stops every vCPU; later calls change nothing. */
 static void vm_stopped(struct vm *vm, const char *fmt, ...) __printf(2, 3);
 static void vm_stopped(struct vm *vm, const char *fmt, ...)
 {
-	char why[120];
+	char why[VMM_REASON_MAX];
 	struct vmm_vm *m = vm->vmm;
 	va_list ap;
-	spin_lock(&m->line_lock);
-	if (m->line_len)
-		flush_line(vm, m);
-	spin_unlock(&m->line_lock);
+	vmm_console_flush(vm);
 	va_start(ap, fmt);
 	hv_vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	/* the first vCPU to stop the VM reports it and stops the others */
 	enum vm_state running = VM_RUNNING;
 	if (!__atomic_compare_exchange_n(&vm->state, &running, VM_STOPPED, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
 		return;
+	__atomic_store_n(&m->reset_pending, 0, __ATOMIC_RELEASE);
 	for (uint32_t i = 0; i < vm->vcpu_count; i++)
 		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
+	memcpy(m->reason, why, sizeof(why));
 	printk(LOG_MARKER, "vm %s: %s", vm->name, why);
 	print_stats(vm);
-	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0) {
-		printk(LOG_MARKER, "vmm: all VMs stopped");
-		if (config.on_all_stopped == ALL_STOPPED_POWEROFF)
-			poweroff();
+	vmm_console_want_shell(vm);
+	if (__atomic_sub_fetch(&vms_running, 1, __ATOMIC_ACQ_REL) == 0)
+		all_stopped();
+}
+
+/* A guest that broke (triple fault, unmapped access, failed entry...):
+ * stopped, or restarted when its configuration says on_stop = "restart". */
+static void vm_failed(struct vm *vm, const char *fmt, ...) __printf(2, 3);
+static void vm_failed(struct vm *vm, const char *fmt, ...)
+{
+	char why[VMM_REASON_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	hv_vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	struct vmm_vm *m = vm->vmm;
+	if (m->cfg->on_stop != ON_STOP_RESTART) {
+		vm_stopped(vm, "stopped: %s", why);
+		return;
 	}
+	if (vm->state != VM_RUNNING)
+		return; /* stopped meanwhile (the shell, another vCPU) */
+	/* A guest that fails again at once restarts after a growing pause
+	 * (10 ms doubling to 1 s), so it cannot flood the console. */
+	uint64_t now = rdtsc();
+	if (m->last_failure_tsc && now - m->last_failure_tsc < ns_to_tsc(FAILURE_STREAK_NS))
+		m->failure_streak = MIN(m->failure_streak + 1, 16U);
+	else
+		m->failure_streak = 0;
+	m->last_failure_tsc = now;
+	uint64_t pause_ns = m->failure_streak ? MIN(RESTART_PAUSE_MIN_NS << m->failure_streak, RESTART_PAUSE_MAX_NS) : 0;
+	m->restart_at_tsc = now + ns_to_tsc(pause_ns);
+	vmm_console_flush(vm);
+	printk(LOG_MARKER, "vm %s: %s: restarting (on_stop = \"restart\")", vm->name, why);
+	request_reset(vm, "restarted after: %s", why);
 }
 
 /* Port I/O that left the core. 0: go on; 1: the VM is stopped. */
@@ -161,7 +170,7 @@ static int handle_io(struct vm *vm, struct vcpu_run *run)
 				return 1;
 			}
 			if (port == DEBUG_CONSOLE_PORT)
-				console_byte(vm, (uint8_t)val);
+				vmm_console_byte(vm, (uint8_t)val);
 		}
 		return 0; /* other ports: absent, as on a PC */
 	}
@@ -180,9 +189,8 @@ static int handle_mmio(struct vm *vm, struct vcpu_run *run)
 			run->mmio.data = 0;
 		return 0;
 	}
-	vm_stopped(vm, "stopped: unmapped access at 0x%llx (%s)", (unsigned long long)a,
-		   run->mmio.is_write ? "write" : "read");
-	return 1;
+	vm_failed(vm, "unmapped access at 0x%llx (%s)", (unsigned long long)a, run->mmio.is_write ? "write" : "read");
+	return vm->state == VM_STOPPED;
 }
 
 static int handle_hypercall(struct vm *vm, struct vcpu_run *run)
@@ -204,7 +212,7 @@ static int handle_hypercall(struct vm *vm, struct vcpu_run *run)
 		if (vm_read_phys(vm, gpa + done, buf, n))
 			break;
 		for (size_t i = 0; i < n; i++)
-			console_byte(vm, buf[i]);
+			vmm_console_byte(vm, buf[i]);
 		done += n;
 	}
 	run->hypercall.ret = 0;
@@ -224,24 +232,22 @@ static int handle_exit(struct vcpu *v)
 	case EXIT_MMIO: return handle_mmio(vm, run);
 	case EXIT_HYPERCALL: return handle_hypercall(vm, run);
 	case EXIT_SHUTDOWN:
-		vm_stopped(vm, "stopped: triple fault");
-		return 1;
+		vm_failed(vm, "triple fault");
+		return vm->state == VM_STOPPED;
 	case EXIT_HLT:
-		vm_stopped(vm, "stopped: halted with nothing to wake it (rip 0x%llx)", (unsigned long long)v->regs.rip);
-		return 1;
+		vm_failed(vm, "halted with nothing to wake it (rip 0x%llx)", (unsigned long long)v->regs.rip);
+		return vm->state == VM_STOPPED;
 	case EXIT_FAIL_ENTRY:
-		vm_stopped(vm, "stopped: VM entry failed (reason %llu)",
-			   (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		return 1;
+		vm_failed(vm, "VM entry failed (reason %llu)", (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return vm->state == VM_STOPPED;
 	case EXIT_INTERNAL_ERROR:
 		if (run->internal.suberror == INTERNAL_UNMAPPED_ACCESS) {
-			vm_stopped(vm, "stopped: unmapped access at 0x%llx (%s)",
-				   (unsigned long long)run->internal.data[0], run->internal.data[1] ? "write" : "read");
-			return 1;
+			vm_failed(vm, "unmapped access at 0x%llx (%s)", (unsigned long long)run->internal.data[0],
+				  run->internal.data[1] ? "write" : "read");
+			return vm->state == VM_STOPPED;
 		}
-		vm_stopped(vm, "stopped: internal error %u (0x%llx)", run->internal.suberror,
-			   (unsigned long long)run->internal.data[0]);
-		return 1;
+		vm_failed(vm, "internal error %u (0x%llx)", run->internal.suberror, (unsigned long long)run->internal.data[0]);
+		return vm->state == VM_STOPPED;
 	case EXIT_STOPPED: {
 		struct vmm_vm *m = vm->vmm;
 		if (vm->state == VM_STOPPED)
@@ -266,18 +272,32 @@ static int handle_exit(struct vcpu *v)
 	}
 }
 
+/* One per vCPU, on its physical CPU, until the VM stops. A VM started
+ * again by the shell resets each vCPU here, on its own CPU. */
 static int vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+	struct vmm_vm *m = vm->vmm;
+	int err = 0;
+	uint32_t mine = 1U << v->id;
+	if ((__atomic_fetch_and(&m->reset_pending, ~mine, __ATOMIC_ACQ_REL) & mine) && restart_vcpu(v)) {
+		vm_stopped(vm, "stopped: reset failed");
+		goto out;
+	}
 	for (;;) {
-		int err = vcpu_run(v);
+		err = vcpu_run(v);
 		if (err) {
-			vm_stopped(v->vm, "stopped: vcpu_run failed (%d)", err);
-			return err;
+			vm_stopped(vm, "stopped: vcpu_run failed (%d)", err);
+			break;
 		}
 		if (handle_exit(v))
-			return 0;
+			break;
 	}
+out:
+	vcpu_take_snapshot(v); /* what the shell's `regs` shows from now on */
+	__atomic_sub_fetch(&m->threads, 1, __ATOMIC_ACQ_REL);
+	return err;
 }
 
 static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
@@ -297,16 +317,28 @@ static const struct boot_module *find_module(const struct boot_info *bi, const c
 
 static void board_console(struct vm *vm, uint8_t byte)
 {
-	console_byte(vm, byte);
+	vmm_console_byte(vm, byte);
+}
+
+/* Every vCPU leaves the guest and resets in its own thread (restart_vcpu):
+ * a guest reset, on_stop = "restart", the shell's `restart`. */
+static void request_reset(struct vm *vm, const char *fmt, ...)
+{
+	struct vmm_vm *m = vm->vmm;
+	va_list ap;
+	if (vm->state != VM_RUNNING)
+		return;
+	va_start(ap, fmt);
+	hv_vsnprintf(m->reset_msg, sizeof(m->reset_msg), fmt, ap);
+	va_end(ap);
+	__atomic_fetch_or(&m->reset_pending, (1U << vm->vcpu_count) - 1, __ATOMIC_ACQ_REL);
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
 }
 
 static void on_reset_request(struct vm *vm, const char *reason)
 {
-	struct vmm_vm *m = vm->vmm;
-	m->reset_reason = reason;
-	__atomic_fetch_or(&m->reset_pending, (1U << vm->vcpu_count) - 1, __ATOMIC_ACQ_REL);
-	for (uint32_t i = 0; i < vm->vcpu_count; i++)
-		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
+	request_reset(vm, "reset by the guest (%s)", reason);
 }
 
 /* From the PM1 control write, under the irq lock: the vCPUs leave the
@@ -425,11 +457,16 @@ static int restart_vcpu(struct vcpu *v)
 
 	if (v->id != 0) {
 		vcpu_mp_power_on(v);
-		return 0;
+		/* the reset dropped pending requests: a stop among them counts */
+		return vm->state == VM_RUNNING ? 0 : -EINVAL;
 	}
-	printk(LOG_MARKER, "vm %s: reset by the guest (%s)", vm->name, m->reset_reason);
-	m->reset_reason = NULL;
-	m->resets++;
+	while (rdtsc() < m->restart_at_tsc && vm->state == VM_RUNNING)
+		host_poll_run(); /* the back-off pause; the console still served */
+	if (vm->state != VM_RUNNING)
+		return -EINVAL; /* stopped meanwhile: no reload */
+	printk(LOG_MARKER, "vm %s: %s", vm->name, m->reset_msg);
+	memcpy(m->reason, m->reset_msg, sizeof(m->reason));
+	m->restarts++;
 	irqchip_reset(vm);
 	board_reset(vm);
 	if (load_image(vm, &st))
@@ -437,7 +474,7 @@ static int restart_vcpu(struct vcpu *v)
 	vcpu_mp_power_on(v);
 	vcpu_set_regs(v, &st.regs);
 	vcpu_set_sregs(v, &st.sregs);
-	return 0;
+	return vm->state == VM_RUNNING ? 0 : -EINVAL;
 }
 
 static uint64_t alloc_guest_ram(uint64_t pages)
@@ -446,22 +483,40 @@ static uint64_t alloc_guest_ram(uint64_t pages)
 	return pa ? pa : pmm_alloc(&g_pmm, pages, PAGE_SIZE, 0);
 }
 
+/* Shared-memory slots: the first VM naming a region allocates it (zeroed),
+ * the others map the same pages. The parser checked the sizes agree. */
+static uint64_t shared_region(const struct vm_config *c)
+{
+	static struct {
+		const char *name;
+		uint64_t hpa;
+	} regions[CONFIG_MAX_VMS];
+	for (uint32_t i = 0; i < CONFIG_MAX_VMS; i++) {
+		if (regions[i].name && !strcmp(regions[i].name, c->shared_name))
+			return regions[i].hpa;
+		if (!regions[i].name) {
+			uint64_t hpa = alloc_guest_ram(c->shared_size / PAGE_SIZE);
+			if (!hpa) {
+				pr_err("vm %s: not enough host memory for shared region '%s'", c->name, c->shared_name);
+				return 0;
+			}
+			memset((void *)hpa, 0, c->shared_size);
+			regions[i].name = c->shared_name;
+			regions[i].hpa = hpa;
+			return hpa;
+		}
+	}
+	return 0;
+}
+
 static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struct vm **out)
 {
 	const struct boot_module *mod = find_module(bi, c->image);
 	struct vm *vm;
 	int r;
 
-	if (!mod) {
-		pr_err("vm %s: no boot module named '%s'", c->name, c->image);
+	if (!mod) /* config_check_machine() saw it: the module list changed? */
 		return -ENOENT;
-	}
-	for (uint32_t i = 0; i < c->cpu_count; i++) {
-		if (c->cpus[i] >= g_cpu_count) {
-			pr_err("vm %s: cpu %u is not online (%u CPUs)", c->name, c->cpus[i], g_cpu_count);
-			return -EINVAL;
-		}
-	}
 	r = vm_create(c->name, &vm);
 	if (r) {
 		pr_err("vm %s: cannot create the VM (%d)", c->name, r);
@@ -473,7 +528,14 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 	memset(m, 0, sizeof(*m));
 	vm->vmm = m;
 	r = irqchip_create(vm);
-	struct board_config bc = {c->memory, c->cpu_count, c->test_devices};
+	struct board_config bc = {c->memory, c->cpu_count, c->test_devices, 0, 0};
+	if (c->uart == VM_UART_COM1) {
+		bc.uart_base = VUART_COM1_BASE;
+		bc.uart_gsi = VUART_COM1_IRQ;
+	} else if (c->uart == VM_UART_COM2) {
+		bc.uart_base = VUART_COM2_BASE;
+		bc.uart_gsi = VUART_COM2_IRQ;
+	}
 	if (!r)
 		r = board_create(vm, &bc, &board_ops);
 	if (r) {
@@ -481,6 +543,7 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 		return r;
 	}
 	m->cfg = c;
+	m->vm = vm;
 	m->ram_pages = c->memory / PAGE_SIZE;
 	m->ram_hpa = alloc_guest_ram(m->ram_pages);
 	if (!m->ram_hpa) {
@@ -499,6 +562,13 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 		struct memory_region ro = {1, MEM_READONLY, c->readonly_gpa, c->readonly_size, m->ro_hpa};
 		r = vm_set_memory_region(vm, &ro);
 	}
+	if (!r && c->shared_size) {
+		m->shared_hpa = shared_region(c);
+		if (!m->shared_hpa)
+			return -ENOMEM;
+		struct memory_region sh = {2, 0, c->shared_gpa, c->shared_size, m->shared_hpa};
+		r = vm_set_memory_region(vm, &sh);
+	}
 	if (r) {
 		pr_err("vm %s: memory set-up failed (%d)", c->name, r);
 		return r;
@@ -508,10 +578,8 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 	m->image_len = (size_t)(mod->end - mod->start);
 	if (c->initrd[0]) {
 		const struct boot_module *rd = find_module(bi, c->initrd);
-		if (!rd) {
-			pr_err("vm %s: no boot module named '%s' (initrd)", c->name, c->initrd);
+		if (!rd)
 			return -ENOENT;
-		}
 		m->initrd = (const uint8_t *)rd->start;
 		m->initrd_len = (size_t)(rd->end - rd->start);
 	}
@@ -542,43 +610,43 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 	return 0;
 }
 
+
+/* Reported once, on the console when the shell starts. */
+static bool has_module(void *ctx, const char *name)
+{
+	return find_module(ctx, name) != NULL;
+}
+
+/* Memory the VMs may take: what the page allocator has free, less what
+ * rounding every VM's RAM up to large pages could waste. */
+static uint64_t free_guest_memory(const struct hv_config *c)
+{
+	uint64_t free = g_pmm.free_pages * PAGE_SIZE;
+	uint64_t slack = (uint64_t)c->vm_count * 3 * RAM_ALIGN;
+	return free > slack ? free - slack : 0;
+}
+
 static bool load_config(const struct boot_info *bi)
 {
 	const struct boot_module *mod = find_module(bi, VMM_CONFIG_MODULE);
-	char err[CONFIG_ERR_MAX];
 
 	if (!mod) {
 		pr_info("vmm: no %s module: no VMs to run", VMM_CONFIG_MODULE);
 		return false;
 	}
-	if (config_parse((const char *)mod->start, (size_t)(mod->end - mod->start), VMM_CONFIG_MODULE, &config,
-			 err, sizeof(err))) {
-		printk(LOG_MARKER, "vmm: invalid configuration: %s", err);
+	int r = config_parse((const char *)mod->start, (size_t)(mod->end - mod->start), VMM_CONFIG_MODULE,
+			     &config, config_error, sizeof(config_error));
+	if (!r) {
+		struct config_machine mc = {g_cpu_count, free_guest_memory(&config), has_module, (void *)bi};
+		r = config_check_machine(&config, &mc, VMM_CONFIG_MODULE, config_error, sizeof(config_error));
+	}
+	if (r) {
+		printk(LOG_MARKER, "vmm: invalid configuration: %s", config_error);
 		printk(LOG_MARKER, "vmm: no VM started");
 		return false;
 	}
+	printk_set_level(config.log_level);
 	return true;
-}
-
-#define CONSOLE_INPUT_BATCH 16
-#define CONSOLE_POLL_NS 10000000ULL /* 10 ms, as the idle console loop */
-
-void vmm_poll_console_input(void)
-{
-	uint8_t buf[CONSOLE_INPUT_BATCH];
-	size_t n = 0;
-	int c;
-
-	while (n < sizeof(buf) && (c = uart_getc()) >= 0)
-		buf[n++] = (uint8_t)c;
-	for (struct vm *v = vm_first(); v; v = v->next)
-		if (v->vmm && v->state == VM_RUNNING)
-			flush_idle_line(v);
-	struct vm *vm = console_vm;
-	if (!n || !vm || vm->state != VM_RUNNING)
-		return;
-	/* A full FIFO drops the rest, as a real line would overrun. */
-	board_uart_receive(vm, buf, n);
 }
 
 /* "vm NAME: started on cpu1" or "... on cpu1,2" (a stable marker) */
@@ -591,53 +659,153 @@ static void print_started(struct vm *vm)
 	printk(LOG_MARKER, "vm %s: started on cpu%s", vm->name, cpus);
 }
 
+/* Starts every vCPU thread of a VM in state VM_RUNNING; the boot CPU's
+ * own vCPU waits for vmm_run_local_vcpu(). */
+static void launch(struct vm *vm)
+{
+	struct vmm_vm *m = vm->vmm;
+	print_started(vm);
+	__atomic_store_n(&m->threads, vm->vcpu_count, __ATOMIC_RELEASE);
+	for (uint32_t k = 0; k < vm->vcpu_count; k++) {
+		struct vcpu *v = vm->vcpus[k];
+		if (v->pcpu == this_cpu_index()) {
+			local_vcpu = v;
+			continue;
+		}
+		if (smp_run_on(v->pcpu, vcpu_thread, v) != 0) {
+			__atomic_sub_fetch(&m->threads, 1, __ATOMIC_ACQ_REL);
+			vm_stopped(vm, "stopped: cpu%u is busy", v->pcpu);
+		}
+	}
+}
+
+#define CONSOLE_POLL_NS 10000000ULL /* 10 ms, as the idle console loop */
+
+void vmm_run_local_vcpu(void)
+{
+	struct vcpu *v = local_vcpu;
+	if (!v)
+		return;
+	local_vcpu = NULL;
+	/* this CPU also serves the console: its vCPU thread polls the
+	 * serial line between entries, as the idle loop would */
+	static struct host_poll console_poll = {vmm_poll_console_input, 0, 0};
+	console_poll.period_tsc = ns_to_tsc(CONSOLE_POLL_NS);
+	this_cpu()->host_poll = &console_poll;
+	vcpu_thread(v);
+	this_cpu()->host_poll = NULL;
+}
+
+const char *vmm_vm_state(struct vm *vm)
+{
+	struct vmm_vm *m = vm->vmm;
+	if (vm->state != VM_RUNNING)
+		return "stopped";
+	if (m->reset_pending)
+		return "restarting";
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		if (!vm->vcpus[i]->halted && vm->vcpus[i]->mp_state == VCPU_MP_RUNNABLE)
+			return "running";
+	return "halted";
+}
+
+int vmm_vm_start(struct vm *vm, char *msg, size_t msglen)
+{
+	struct vmm_vm *m = vm->vmm;
+	if (vm->state == VM_RUNNING) {
+		hv_snprintf(msg, msglen, "already running");
+		return -EBUSY;
+	}
+	if (__atomic_load_n(&m->threads, __ATOMIC_ACQUIRE)) {
+		hv_snprintf(msg, msglen, "still stopping: %u vCPUs have yet to leave", m->threads);
+		return -EBUSY;
+	}
+	/* each vCPU resets on its own CPU as its thread starts */
+	m->poweroff_pending = false;
+	hv_snprintf(m->reset_msg, sizeof(m->reset_msg), "started from the shell");
+	__atomic_store_n(&m->reset_pending, (1U << vm->vcpu_count) - 1, __ATOMIC_RELEASE);
+	for (uint32_t i = 0; i < vm->vcpu_count; i++)
+		__atomic_and_fetch(&vm->vcpus[i]->requests, ~VCPU_REQ_STOP, __ATOMIC_SEQ_CST);
+	__atomic_add_fetch(&vms_running, 1, __ATOMIC_ACQ_REL);
+	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
+	launch(vm);
+	return 0;
+}
+
+int vmm_vm_stop(struct vm *vm, char *msg, size_t msglen)
+{
+	if (vm->state != VM_RUNNING) {
+		hv_snprintf(msg, msglen, "not running");
+		return -EINVAL;
+	}
+	vm_stopped(vm, "stopped from the shell");
+	return 0;
+}
+
+int vmm_vm_restart(struct vm *vm, char *msg, size_t msglen)
+{
+	if (vm->state != VM_RUNNING)
+		return vmm_vm_start(vm, msg, msglen);
+	request_reset(vm, "restarted from the shell");
+	return 0;
+}
+
+static struct vm *find_vm(const char *name)
+{
+	for (uint32_t i = 0; i < vm_count; i++)
+		if (!strcmp(vms[i]->name, name))
+			return vms[i];
+	return NULL;
+}
+
 int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
 {
-	static struct vm *vms[CONFIG_MAX_VMS];
-	struct vcpu *mine = NULL;
-	uint32_t started = 0, count = 0;
+	uint32_t started = 0;
 
 	poweroff_init(acpi);
-	if (!load_config(bi))
+	if (!load_config(bi)) {
+		if (config_error[0]) {
+			vmm_console_set_note("no VM runs: the configuration is invalid (see above)");
+			vmm_console_init(NULL);
+		}
 		return 0;
+	}
 	if (!g_arch) {
 		printk(LOG_MARKER, "vmm: no VM started: no hardware virtualization");
 		return 0;
 	}
 	for (uint32_t i = 0; i < config.vm_count; i++) {
-		if (setup_vm(&config.vm[i], bi, &vms[count]) == 0)
-			count++;
+		if (setup_vm(&config.vm[i], bi, &vms[vm_count]) == 0)
+			vm_count++;
 		else
 			printk(LOG_MARKER, "vm %s: not started", config.vm[i].name);
 	}
-	vms_running = count;
-	console_vm = count ? vms[0] : NULL;
-	for (uint32_t i = 0; i < count; i++)
+	vms_running = vm_count;
+	for (uint32_t i = 0; i < vm_count; i++)
 		vms[i]->state = VM_RUNNING;
-	for (uint32_t i = 0; i < count; i++) {
-		struct vm *vm = vms[i];
-		print_started(vm);
-		for (uint32_t k = 0; k < vm->vcpu_count; k++) {
-			struct vcpu *v = vm->vcpus[k];
-			if (v->pcpu == this_cpu_index()) {
-				mine = v; /* the boot CPU runs its own vCPU last */
-				continue;
-			}
-			if (smp_run_on(v->pcpu, vcpu_thread, v) != 0)
-				vm_stopped(vm, "stopped: cpu%u is busy", v->pcpu);
-		}
-		started += vm->state == VM_RUNNING;
+	struct vm *focus = vm_count ? vms[0] : NULL;
+	if (!strcmp(config.focus, CONFIG_FOCUS_SHELL))
+		focus = NULL;
+	else if (config.focus[0] && find_vm(config.focus))
+		focus = find_vm(config.focus);
+	if (focus && vmm_of(focus)->cfg->uart == VM_UART_NONE)
+		focus = NULL;
+	vmm_console_init(focus);
+	for (uint32_t i = 0; i < vm_count; i++) {
+		launch(vms[i]);
+		started += vms[i]->state == VM_RUNNING;
 	}
-	if (!count && config.on_all_stopped == ALL_STOPPED_POWEROFF)
-		poweroff();
-	if (mine) {
-		/* this CPU also serves the console: its vCPU thread polls the
-		 * serial line between entries, as serve_console() would */
-		static struct host_poll console_poll = {vmm_poll_console_input, 0, 0};
-		console_poll.period_tsc = ns_to_tsc(CONSOLE_POLL_NS);
-		this_cpu()->host_poll = &console_poll;
-		vcpu_thread(mine);
-		this_cpu()->host_poll = NULL;
-	}
+	if (!vm_count)
+		all_stopped();
 	return (int)started;
+}
+
+bool vmm_serves_console(void)
+{
+	return vm_count || config_error[0];
+}
+
+bool vmm_console_halted(void)
+{
+	return vm_count && !vms_running && config.on_all_stopped == ALL_STOPPED_HALT;
 }

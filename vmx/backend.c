@@ -258,6 +258,8 @@ static int vmx_vcpu_run(struct vcpu *v)
 				v->run->exit_reason = EXIT_STOPPED;
 				return 0;
 			}
+			if (unlikely(v->requests & VCPU_REQ_SNAPSHOT))
+				vmx_serve_snapshot(v);
 			if (unlikely(!v->started)) /* after an INIT */
 				first_run(v, x);
 			vmx_apicv_take_tpr(v, x);
@@ -332,6 +334,13 @@ static int vmx_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 	return vmx_msr_write(v, msr, val);
 }
 
+static void vmx_vcpu_snapshot(struct vcpu *v)
+{
+	vmx_cache_regs(v);
+	v->snap.regs = v->regs;
+	vmcs_read_guest_sregs(v, &v->snap.sregs);
+}
+
 static void vmx_vcpu_dump(struct vcpu *v)
 {
 	vmcs_dump(v);
@@ -358,6 +367,7 @@ static const struct arch_ops vmx_ops = {
 	.vcpu_destroy = vmx_vcpu_destroy,
 	.vcpu_run = vmx_vcpu_run,
 	.vcpu_dump = vmx_vcpu_dump,
+	.vcpu_snapshot = vmx_vcpu_snapshot,
 	.vcpu_reset = vmx_vcpu_reset,
 	.get_msr = vmx_get_msr,
 	.set_msr = vmx_set_msr,

@@ -133,11 +133,17 @@ void vmx_prepare_entry_events(struct vcpu *v)
 /* The vCPU's CPU sleeps until a kick (stop, event, INIT/SIPI) or the TSC
  * reaches `wake_tsc` (UINT64_MAX: no deadline); the CPU's own host work
  * (the console on the boot CPU) still runs on time. */
+void vmx_serve_snapshot(struct vcpu *v)
+{
+	__atomic_and_fetch(&v->requests, ~VCPU_REQ_SNAPSHOT, __ATOMIC_SEQ_CST);
+	vcpu_take_snapshot(v);
+}
+
 static void sleep_until_kicked(struct vcpu *v, uint64_t wake_tsc)
 {
 	wake_tsc = MIN(wake_tsc, host_poll_run());
 	irq_disable();
-	if (!(v->requests & (VCPU_REQ_STOP | VCPU_REQ_EVENT)) && !v->mp_events) {
+	if (!(v->requests & (VCPU_REQ_STOP | VCPU_REQ_EVENT | VCPU_REQ_SNAPSHOT)) && !v->mp_events) {
 		if (wake_tsc != UINT64_MAX)
 			lapic_timer_at_tsc(wake_tsc, VEC_WAKE);
 		/* STI's shadow covers HLT: a kick cannot slip in between */
@@ -178,7 +184,11 @@ int vmx_halt(struct vcpu *v)
 			v->run->exit_reason = EXIT_HLT;
 			return 0;
 		}
+		if (v->requests & VCPU_REQ_SNAPSHOT)
+			vmx_serve_snapshot(v);
+		v->halted = true;
 		sleep_until_kicked(v, deadline != DEADLINE_NONE ? vm_ns_to_tsc(v->vm, deadline) : UINT64_MAX);
+		v->halted = false;
 		__atomic_and_fetch(&v->requests, ~VCPU_REQ_EVENT, __ATOMIC_RELAXED);
 		/* the timers were polled here: re-arm for the guest on entry */
 		__atomic_fetch_or(&v->requests, VCPU_REQ_TIMER, __ATOMIC_RELAXED);
@@ -203,6 +213,8 @@ int vmx_wait_for_sipi(struct vcpu *v)
 			__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 			return 1;
 		}
+		if (v->requests & VCPU_REQ_SNAPSHOT)
+			vmx_serve_snapshot(v);
 		sleep_until_kicked(v, UINT64_MAX);
 		__atomic_and_fetch(&v->requests, ~VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 	}

@@ -123,6 +123,8 @@ void vmx_check_idt_vectoring(struct vcpu *v);
 void vmx_prepare_entry_events(struct vcpu *v);
 bool vmx_interrupt_window_open(struct vcpu *v);
 int vmx_halt(struct vcpu *v);
+/* Serves a VCPU_REQ_SNAPSHOT (the registers into v->snap). */
+void vmx_serve_snapshot(struct vcpu *v);
 int vmx_wait_for_sipi(struct vcpu *v);
 
 /* msr.c */

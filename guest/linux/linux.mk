@@ -16,10 +16,10 @@ LINUX_IMAGE_PKG ?=
 # boot log costs about 1 ms of emulated time. The default log level keeps the
 # lines tests read ("Linux version", "smp: Brought up"); `quiet` would hide
 # them. No mitigations: nothing in a test guest to protect, less patching.
-# clocksource=acpi_pm: KNOWN BUG, open in issue 5: under the hypervisor (in
-# Bochs) the guest stops responding once Linux switches its clocksource to
-# the TSC (about 1.15 s of guest time); with the PM timer it runs on.
-LINUX_CMDLINE ?= console=ttyS0,115200 mitigations=off panic=-1 clocksource=acpi_pm
+# Linux picks its own clocksource: the TSC after its refined calibration
+# (about 1.15 s of guest time), with high-resolution timers on the
+# TSC-deadline LAPIC timer from then on.
+LINUX_CMDLINE ?= console=ttyS0,115200 mitigations=off panic=-1
 
 .PHONY: linux-guest linux-iso linux-run linux-bochs linux-package-check linux-cmdline-check
 linux-guest: $(LINUX_B)/vmlinuz $(LINUX_B)/initramfs.cpio.gz $(LINUX_B)/cmdline

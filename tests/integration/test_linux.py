@@ -37,12 +37,12 @@ def interrupt_counts(output, name):
 
 @bochs
 def test_stock_linux_boots_on_two_vcpus_runs_a_shell_and_powers_off():
-    # One line typed at the first prompt. KNOWN BUG (issue 5 note): input
-    # that reaches the guest around 1.15 s of guest time (when Linux refines
-    # its TSC calibration) leaves the guest unresponsive; typed at the first
-    # prompt, the whole line runs before that.
+    # Typed once Linux has moved its clocksource to the TSC (and its timers
+    # to high-resolution TSC-deadline mode), about 1.15 s of guest time in:
+    # the shell then has to keep working on the guest's final timer set-up.
     script = [
-        (r"\[linux\] hvdemo# ", "cat /proc/interrupts; cat /proc/cpuinfo; poweroff -f\r"),
+        (r"\[linux\] hvdemo# ", "echo typed-at-the-prompt\r"),
+        (r"clocksource: Switched to clocksource tsc$", "cat /proc/interrupts; cat /proc/cpuinfo; poweroff -f\r"),
     ]
     run = run_bochs_interactive(script, config=linux_config(), megs=512, timeout=1200,
                                 modules=[(linux_file("vmlinuz"), "vmlinuz"),
@@ -53,6 +53,7 @@ def test_stock_linux_boots_on_two_vcpus_runs_a_shell_and_powers_off():
     run.require(r"\[linux\] .*Linux version \d")
     run.require(r"\[linux\] .*smp: Brought up 1 node, 2 CPUs")
     run.require(r"\[linux\] hvdemo: init ready")
+    run.require(LINE + r" typed-at-the-prompt$")
     # the local timer ticks on both CPUs; the UART's interrupt (IRQ 4) was taken
     loc = re.search(LINE + r"\s*LOC:\s+(\d+)\s+(\d+)", out, re.M)
     assert loc and int(loc.group(1)) > 0 and int(loc.group(2)) > 0, out
