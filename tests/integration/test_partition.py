@@ -3,11 +3,12 @@ onto their own CPUs, isolation (a hostile guest is stopped, a witness's
 memory checksum never changes), restart of a triple-faulting VM, the
 operator shell on the serial line (Ctrl-] from a VM's input to the shell,
 `console VM` back), and a configuration refused before anything starts."""
+import os
 import re
 
 import pytest
 
-from emu import guest, have, run_bochs_interactive
+from emu import ROOT, guest, have, run_bochs_interactive
 
 bochs = pytest.mark.skipif(not have("bochs"), reason="bochs not installed")
 ESCAPE = "\x1d"  # Ctrl-]
@@ -109,4 +110,27 @@ def test_invalid_configuration_starts_nothing_and_the_shell_says_why():
     run.require(r"vmm: no VM started")
     run.require(r"vmm: no VM runs: the configuration is invalid")
     assert "started on cpu" not in run.output and "[a]" not in run.output
+    run.require(r"hv: powering off")
+
+
+@bochs
+def test_default_scenario_runs_two_vms_and_takes_typing_into_both_and_the_shell():
+    # guest/default.cfg as `make run` boots it (3 CPUs, CPU 0 kept)
+    with open(os.path.join(ROOT, "guest", "default.cfg")) as f:
+        cfg = f.read()
+    script = [
+        (r"\[echo\] echo: ready", "hello echo\r"),
+        (r"\[echo\] echo: hello echo", ESCAPE),
+        (r"hv> $", "vms\r"),
+        (r"ID  NAME .*\n(.*\n){2}", "console memcheck\r"),
+        (r"input goes to vm memcheck", "hello memcheck\r"),
+        (r"memcheck: got 'hello memcheck'", ESCAPE + "poweroff\r"),
+    ]
+    run = run_bochs_interactive(script, config=cfg, cpus=3, timeout=400,
+                                modules=[guest("echo.elf"), guest("memcheck.elf")])
+    assert not run.timed_out, run.output[-5000:]
+    run.require(r"vm echo: started on cpu1$")
+    run.require(r"vm memcheck: started on cpu2$")
+    assert vms_row(run.output, "echo")[1] == "1" and vms_row(run.output, "memcheck")[1] == "2"
+    run.require(r"\[memcheck\] memcheck: got 'hello memcheck'")
     run.require(r"hv: powering off")

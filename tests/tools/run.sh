@@ -7,7 +7,7 @@ iso=$1
 here=$(dirname "$0")
 if [ -w /dev/kvm ] && grep -qw vmx /proc/cpuinfo; then
 	echo "run: QEMU with KVM (this CPU has VMX and /dev/kvm is usable); Ctrl-A X quits"
-	exec qemu-system-x86_64 -enable-kvm -cpu host,+vmx -smp 2 -m 1G -cdrom "$iso" \
+	exec qemu-system-x86_64 -enable-kvm -cpu host,+vmx -smp 3 -m 1G -cdrom "$iso" \
 		-display none -serial mon:stdio -no-reboot
 fi
 why="no /dev/kvm"
@@ -15,7 +15,7 @@ why="no /dev/kvm"
 echo "run: Bochs ($why; Bochs emulates a VMX CPU, slowly); Ctrl-C quits"
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-sed -e "s|@MEGS@|512|; s|@CPU_MODEL@|corei7_skylake_x|; s|@CPUS@|2|" \
+sed -e "s|@MEGS@|512|; s|@CPU_MODEL@|corei7_skylake_x|; s|@CPUS@|3|" \
     -e "s|@ISO@|$(realpath "$iso")|; s|@SERIAL@|/dev/stdout|; s|@LOG@|$dir/bochs.log|" \
     "$here/bochsrc.in" > "$dir/bochsrc"
 # On a terminal, COM1 is the terminal itself (Bochs' "term" mode) so what
