@@ -209,6 +209,11 @@ int guest_main(void)
 	trap_set_irq_handler(VEC_IOAPIC_RTC, on_rtc_irq);
 	trap_set_irq_handler(VEC_TSC_DEADLINE, on_lapic_irq);
 	trap_set_irq_handler(VEC_IOAPIC_RTC_LEVEL, on_rtc_irq);
+	/* A BIOS (QEMU's SeaBIOS) leaves the 8259 at vector 8 with the PIT's
+	 * IRQ0 unmasked: masked here, or the first "sti; hlt" would take the
+	 * BIOS tick as a #DF. pit_through_pic() sets it up properly. */
+	outb(0x21, 0xFF);
+	outb(0xA1, 0xFF);
 	rtc_date();
 	lapic_timer();
 	tsc_deadline();
