@@ -21,11 +21,14 @@ cpus = [1]
 memory = "16M"
 image = "memcheck.elf"
 cmdline = "period=50"
+shared = "mailbox,0x3000000,4K"
 
 [vm evil]
 cpus = [2]
 memory = "16M"
 image = "hostile.elf"
+cmdline = "target=0x2000000"
+shared = "mailbox,0x2000000,4K"     # the same host pages as witness's 0x3000000
 
 [vm tf]
 cpus = [3]
@@ -51,7 +54,8 @@ def test_partitioned_vms_stay_isolated_restart_and_answer_the_shell():
         (r"ID  NAME .*\n(.*\n){3}", "stats evil\r"),
         (r"exit\.EPT_VIOLATION\s+1", "regs witness 0\r"),
         (r"idt\.base", "mem witness 0x400000 32\r"),
-        (r"^0000000000400010  ", "restart witness\r"),
+        (r"^0000000000400010  ", "mem witness 0x3000000 16\r"),
+        (r"^0000000003000000  ", "restart witness\r"),
         (r"VM 'witness' restarted", "stop tf\r"),
         (r"VM 'tf' stopped", "bogus\r"),
         (r"unknown command 'bogus'", "console witness\r"),
@@ -67,6 +71,11 @@ def test_partitioned_vms_stay_isolated_restart_and_answer_the_shell():
         run.require(rf"vm {name}: started on cpu{cpu}$")
     # isolation: the hostile guest dies at its first write outside its RAM,
     # and the witness's checksum never changes, before or after its restart
+    # the one slot they share is the only memory of the witness it reaches
+    m = run.require(r"\[evil\] hostile: wrote 0x([0-9a-f]{8}) to 0x2000000 and went on \(read back 0x\1\)")
+    word = int(m.group(1), 16)
+    shared_bytes = " ".join(f"{(word >> (8 * i)) & 0xFF:02x}" for i in range(4))
+    run.require(rf"^0000000003000000  {shared_bytes} ")
     run.require(r"\[evil\] hostile: probing 0x1000000$")
     run.require(r"vm evil: stopped: unmapped access at 0x1000000 \(write\)$")
     assert "hostile: FAIL" not in out and "CHANGED" not in out, out
