@@ -169,6 +169,7 @@ static bool opt_console(struct hv_options *opt, struct slice val)
 		baud = (uint32_t)v;
 	}
 	opt->console_none = false;
+	opt->console_given = true;
 	opt->console_port = port;
 	opt->console_baud = baud;
 	return true;

@@ -10,6 +10,7 @@ struct hv_options {
 	uint16_t console_port;  /* I/O base of the 16550; default 0x3F8 (COM1) */
 	uint32_t console_baud;  /* default 115200 */
 	bool console_none;      /* console=none: no serial output */
+	bool console_given;     /* console= was on the command line (hv.cfg's console then yields) */
 	int loglevel;           /* enum log_level; default LOG_INFO */
 	uint32_t smp_max;       /* 0: no limit */
 	bool selftest;

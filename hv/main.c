@@ -183,7 +183,7 @@ static void boot_main_late(void *arg)
 	printk(LOG_MARKER, "hv: ready");
 	if (opt.crashtest)
 		crashtest_run(opt.crashtest);
-	if (vmm_start(&boot, &acpi) == 0)
+	if (vmm_start(&boot, &acpi, opt.console_given || opt.console_none) == 0)
 		hv_done(failed ? HV_EXIT_FAILED : HV_EXIT_OK); /* done=exit: tests end here */
 	if (vmm_serves_console())
 		serve_console(); /* the VMs and the operator decide when the machine stops */

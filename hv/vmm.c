@@ -26,6 +26,7 @@
 #include "mm/heap.h"
 #include "mm/pmm.h"
 #include "hv/vuart.h"
+#include "drivers/uart16550.h"
 #include "drivers/tsc.h"
 
 /* Devices the VMM layer owns (docs/guest-abi.md); the PC board (COM1,
@@ -758,7 +759,7 @@ static struct vm *find_vm(const char *name)
 	return NULL;
 }
 
-int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
+int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi, bool console_given)
 {
 	uint32_t started = 0;
 
@@ -769,6 +770,12 @@ int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi)
 			vmm_console_init(NULL);
 		}
 		return 0;
+	}
+	if (!console_given && (config.console_port != COM1_PORT || config.console_baud != CONFIG_CONSOLE_BAUD)) {
+		printk(LOG_MARKER, "vmm: console moves to port 0x%x at %u baud (hv.cfg)", config.console_port,
+		       config.console_baud);
+		if (!uart_init(config.console_port, config.console_baud))
+			pr_warn("vmm: no UART at port 0x%x", config.console_port);
 	}
 	if (!g_arch) {
 		printk(LOG_MARKER, "vmm: no VM started: no hardware virtualization");

@@ -12,7 +12,7 @@
 /* Reads and checks hv.cfg, creates its VMs and starts their vCPU threads
  * on their CPUs. Returns the number started. A vCPU on the boot CPU runs
  * from vmm_run_local_vcpu(), called by the boot CPU's console loop. */
-int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi);
+int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi, bool console_given);
 void vmm_run_local_vcpu(void);
 
 /* Whether the boot CPU should serve the console (the shell, VM input):
