@@ -50,7 +50,7 @@ def test_partitioned_vms_stay_isolated_restart_and_answer_the_shell():
     script = [
         (r"\[witness\] memcheck: round 2 sum", "typed into the witness\r"),
         (r"\[witness\] memcheck: got 'typed into the witness'", ESCAPE),
-        (r"hv> $", "vms\r"),
+        (r"^hv> ", "vms\r"),
         (r"ID  NAME .*\n(.*\n){3}", "stats evil\r"),
         (r"exit\.EPT_VIOLATION\s+1", "regs witness 0\r"),
         (r"idt\.base", "mem witness 0x400000 32\r"),
@@ -112,7 +112,7 @@ def test_invalid_configuration_starts_nothing_and_the_shell_says_why():
     cfg = ('[hypervisor]\non_all_stopped = "shell"\n'
            '[vm a]\ncpus = [1]\nmemory = "16M"\nimage = "hello.elf"\n'
            '[vm b]\ncpus = [5]\nmemory = "16M"\nimage = "hello.elf"\n')
-    run = run_bochs_interactive([(r"hv> $", "vms\r"), (r"ID  NAME", "poweroff\r")], config=cfg,
+    run = run_bochs_interactive([(r"^hv> ", "vms\r"), (r"ID  NAME", "poweroff\r")], config=cfg,
                                 cpus=2, timeout=300, modules=[guest("hello.elf")])
     assert not run.timed_out, run.output
     run.require(r"vmm: invalid configuration: hv.cfg:8: vm b: cpus: cpu 5 does not exist \(the machine has 2 CPUs\)")
@@ -130,7 +130,7 @@ def test_default_scenario_runs_two_vms_and_takes_typing_into_both_and_the_shell(
     script = [
         (r"\[echo\] echo: ready", "hello echo\r"),
         (r"\[echo\] echo: hello echo", ESCAPE),
-        (r"hv> $", "vms\r"),
+        (r"^hv> ", "vms\r"),
         (r"ID  NAME .*\n(.*\n){2}", "console memcheck\r"),
         (r"input goes to vm memcheck", "hello memcheck\r"),
         (r"memcheck: got 'hello memcheck'", ESCAPE + "poweroff\r"),
