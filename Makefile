@@ -43,6 +43,9 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 -z noexecstack \
 KERNEL_C := $(sort $(wildcard hv/*.c mm/*.c drivers/*.c vmx/*.c))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm vmx/*.asm))
 KERNEL_OBJ := $(KERNEL_C:%.c=$(B)/%.o) $(KERNEL_ASM:%.asm=$(B)/%.o)
+# The built-in scenario (used when GRUB gives no hv.cfg): guest/default.cfg
+# itself, linked in as bytes (_binary_guest_default_cfg_start/_end).
+KERNEL_OBJ += $(B)/default_cfg.o
 
 .PHONY: all iso run test unit fuzz integration bench clean deps format
 
@@ -71,6 +74,10 @@ $(B)/%.o: %.c Makefile | deps
 $(B)/%.o: %.asm Makefile boot/x86.inc | deps
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -g -Iboot/ -MD $(@:.o=.d) -o $@ $<
+
+$(B)/default_cfg.o: guest/default.cfg
+	@mkdir -p $(dir $@)
+	$(LD) -r -b binary -z noexecstack -o $@ $<
 
 $(B)/hv.elf: $(KERNEL_OBJ) linker.ld
 	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ)

@@ -627,20 +627,44 @@ static uint64_t free_guest_memory(const struct hv_config *c)
 	return free > slack ? free - slack : 0;
 }
 
+static int parse_and_check(const struct boot_info *bi, const char *text, size_t len, const char *file)
+{
+	int r = config_parse(text, len, file, &config, config_error, sizeof(config_error));
+	if (!r) {
+		struct config_machine mc = {g_cpu_count, free_guest_memory(&config), has_module, (void *)bi};
+		r = config_check_machine(&config, &mc, file, config_error, sizeof(config_error));
+	}
+	return r;
+}
+
+/* guest/default.cfg, linked in by the Makefile */
+extern const char _binary_guest_default_cfg_start[], _binary_guest_default_cfg_end[];
+#define BUILTIN_CONFIG_NAME "built-in default.cfg"
+
+/* Without an hv.cfg module the built-in scenario runs when the modules it
+ * names are there (an ISO built with its guests); otherwise no VM runs. */
+static bool load_builtin_config(const struct boot_info *bi)
+{
+	size_t len = (size_t)(_binary_guest_default_cfg_end - _binary_guest_default_cfg_start);
+	if (parse_and_check(bi, _binary_guest_default_cfg_start, len, BUILTIN_CONFIG_NAME)) {
+		pr_info("vmm: no %s module, and the built-in scenario cannot run (%s): no VMs to run",
+			VMM_CONFIG_MODULE, config_error);
+		config_error[0] = '\0';
+		memset(&config, 0, sizeof(config));
+		return false;
+	}
+	printk(LOG_MARKER, "vmm: no %s module: running the built-in scenario (guest/default.cfg)", VMM_CONFIG_MODULE);
+	printk_set_level(config.log_level);
+	return true;
+}
+
 static bool load_config(const struct boot_info *bi)
 {
 	const struct boot_module *mod = find_module(bi, VMM_CONFIG_MODULE);
 
-	if (!mod) {
-		pr_info("vmm: no %s module: no VMs to run", VMM_CONFIG_MODULE);
-		return false;
-	}
-	int r = config_parse((const char *)mod->start, (size_t)(mod->end - mod->start), VMM_CONFIG_MODULE,
-			     &config, config_error, sizeof(config_error));
-	if (!r) {
-		struct config_machine mc = {g_cpu_count, free_guest_memory(&config), has_module, (void *)bi};
-		r = config_check_machine(&config, &mc, VMM_CONFIG_MODULE, config_error, sizeof(config_error));
-	}
+	if (!mod)
+		return load_builtin_config(bi);
+	int r = parse_and_check(bi, (const char *)mod->start, (size_t)(mod->end - mod->start), VMM_CONFIG_MODULE);
 	if (r) {
 		printk(LOG_MARKER, "vmm: invalid configuration: %s", config_error);
 		printk(LOG_MARKER, "vmm: no VM started");

@@ -143,3 +143,15 @@ def test_default_scenario_runs_two_vms_and_takes_typing_into_both_and_the_shell(
     assert vms_row(run.output, "echo")[1] == "1" and vms_row(run.output, "memcheck")[1] == "2"
     run.require(r"\[memcheck\] memcheck: got 'hello memcheck'")
     run.require(r"hv: powering off")
+
+
+@bochs
+def test_without_hv_cfg_the_built_in_scenario_runs_when_its_guests_are_there():
+    script = [(r"\[memcheck\] memcheck: region", ESCAPE), (r"^hv> ", "poweroff\r")]
+    run = run_bochs_interactive(script, cpus=3, timeout=300,
+                                modules=[guest("echo.elf"), guest("memcheck.elf")])
+    assert not run.timed_out, run.output[-5000:]
+    run.require(r"vmm: no hv.cfg module: running the built-in scenario \(guest/default.cfg\)")
+    run.require(r"vm echo: started on cpu1$")
+    run.require(r"vm memcheck: started on cpu2$")
+    run.require(r"hv: powering off")
