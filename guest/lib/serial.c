@@ -1,10 +1,12 @@
-/* Polled COM1 transmitter. No set-up: the hypervisor's UART and QEMU's
- * both accept bytes at any baud rate, so only THR and LSR matter. */
+/* Polled COM1 (or COM2, `serial=com2`) transmitter. No set-up: the
+ * hypervisor's UART and QEMU's both accept bytes at any baud rate, so only
+ * THR and LSR matter. */
 #include "serial.h"
 
 #include "x86.h"
 
 #define COM1_BASE 0x3F8
+#define COM2_BASE 0x2F8
 #define UART_THR 0 /* transmit holding register (write) */
 #define UART_LSR 5 /* line status register */
 #define LSR_THRE (1U << 5) /* THR empty: the next byte may be written */
@@ -12,12 +14,19 @@
  * waiting after this many polls and write anyway. */
 #define THRE_POLL_LIMIT 100000
 
+static uint16_t base = COM1_BASE;
+
+void serial_use_com2(void)
+{
+	base = COM2_BASE;
+}
+
 void serial_putc(char c)
 {
 	for (int i = 0; i < THRE_POLL_LIMIT; i++)
-		if (inb(COM1_BASE + UART_LSR) & LSR_THRE)
+		if (inb(base + UART_LSR) & LSR_THRE)
 			break;
-	outb(COM1_BASE + UART_THR, (uint8_t)c);
+	outb(base + UART_THR, (uint8_t)c);
 }
 
 void serial_write(const char *s, unsigned int len)

@@ -1,6 +1,8 @@
 /* C side of the start-up: entry.asm calls guest_start() on the guest's
  * own stack with its GDT loaded. */
 #include "check.h"
+#include "cmdline.h"
+#include "serial.h"
 #include "guest.h"
 #include "multiboot.h"
 #include "printf.h"
@@ -39,6 +41,10 @@ void guest_start(uint32_t magic, const struct mb_info *mb)
 		guest_exit(check_finish());
 	}
 	copy_boot_info(mb);
+	unsigned int n = 0;
+	const char *port = cmdline_value("serial", &n);
+	if (port && n == 4 && !memcmp(port, "com2", 4))
+		serial_use_com2();
 	guest_exit((uint32_t)guest_main());
 }
 

@@ -30,6 +30,13 @@ image = "hostile.elf"
 cmdline = "target=0x2000000"
 shared = "mailbox,0x2000000,4K"     # the same host pages as witness's 0x3000000
 
+[vm hello2]
+cpus = [0]                          # CPU 0 given away: the shell then runs between its entries
+memory = "16M"
+image = "hello.elf"
+cmdline = "serial=com2"
+uart = "com2"
+
 [vm tf]
 cpus = [3]
 memory = "16M"
@@ -51,7 +58,7 @@ def test_partitioned_vms_stay_isolated_restart_and_answer_the_shell():
         (r"\[witness\] memcheck: round 2 sum", "typed into the witness\r"),
         (r"\[witness\] memcheck: got 'typed into the witness'", ESCAPE),
         (r"^hv> ", "vms\r"),
-        (r"ID  NAME .*\n(.*\n){3}", "stats evil\r"),
+        (r"ID  NAME .*\n(.*\n){4}", "stats evil\r"),
         (r"exit\.EPT_VIOLATION\s+1", "regs witness 0\r"),
         (r"idt\.base", "mem witness 0x400000 32\r"),
         (r"^0000000000400010  ", "mem witness 0x3000000 16\r"),
@@ -64,10 +71,13 @@ def test_partitioned_vms_stay_isolated_restart_and_answer_the_shell():
     ]
     run = run_bochs_interactive(script, config=PARTITIONED, cpus=4, timeout=600,
                                 modules=[guest("memcheck.elf"), guest("hostile.elf"),
-                                         guest("triplefault.elf")])
+                                         guest("triplefault.elf"), guest("hello.elf")])
     out = run.output
     assert not run.timed_out, out[-6000:]
-    for name, cpu in (("witness", 1), ("evil", 2), ("tf", 3)):
+    # COM2 is that VM's console; it ended itself while the others ran
+    run.require(r"\[hello2\] hello from a guest")
+    run.require(r"vm hello2: exited code=0$")
+    for name, cpu in (("witness", 1), ("evil", 2), ("tf", 3), ("hello2", 0)):
         run.require(rf"vm {name}: started on cpu{cpu}$")
     # isolation: the hostile guest dies at its first write outside its RAM,
     # and the witness's checksum never changes, before or after its restart
