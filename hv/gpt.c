@@ -26,6 +26,8 @@ static int read_entry(const struct gpt_walker *w, uint64_t gpa, size_t size, uin
 	if (w->read(w->ctx, gpa, &v, size))
 		return -EFAULT;
 	*e = v;
+	if (w->path && w->path->count < GPT_PATH_MAX)
+		w->path->entry[w->path->count++] = (struct gpt_path_entry){gpa, v, (uint8_t)size};
 	return 0;
 }
 
@@ -82,6 +84,8 @@ static int walk_levels(const struct gpt_walker *w, uint64_t table, int level, ui
 int gpt_translate(const struct gpt_walker *w, enum gpt_mode mode, uint64_t cr3, bool pse,
 		  uint64_t gla, bool write, uint64_t *gpa)
 {
+	if (w->path)
+		w->path->count = 0;
 	switch (mode) {
 	case GPT_NONE:
 		*gpa = gla & 0xFFFFFFFF;

@@ -91,26 +91,13 @@ static int fetch_le(struct cursor *c, unsigned n, uint64_t *v)
 	return 0;
 }
 
-static uint64_t size_mask(unsigned size)
-{
-	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
-static uint64_t sign_extend(uint64_t v, unsigned size)
-{
-	uint64_t sign = 1ULL << (8 * size - 1);
-
-	v &= size_mask(size);
-	return (v ^ sign) - sign;
-}
-
 static int fetch_signed(struct cursor *c, unsigned n, int64_t *v)
 {
 	uint64_t u;
 	int err = fetch_le(c, n, &u);
 
 	if (!err)
-		*v = (int64_t)sign_extend(u, n);
+		*v = (int64_t)insn_sign_extend(u, n);
 	return err;
 }
 
@@ -278,7 +265,7 @@ static int decode_imm(struct cursor *c, struct insn *d, unsigned n)
 	if (err)
 		return err;
 	d->has_imm = true;
-	d->imm = (uint64_t)v & size_mask(d->opsize);
+	d->imm = (uint64_t)v & insn_size_mask(d->opsize);
 	return 0;
 }
 
@@ -492,7 +479,7 @@ static bool valid_size(unsigned s)
 
 /* insn_emulate trusts nothing it did not check: a corrupted struct fails
  * cleanly instead of indexing past gpr[]. */
-static bool insn_ok(const struct insn *in)
+bool insn_valid(const struct insn *in)
 {
 	if (in->len < 1 || in->len > INSN_MAX_LEN || !valid_size(in->opsize) || !valid_size(in->memsize) ||
 	    in->memsize > in->opsize || !valid_size(in->addrsize) || in->addrsize == 1)
@@ -512,31 +499,6 @@ static bool insn_ok(const struct insn *in)
 	return true;
 }
 
-static uint64_t reg_read(const struct insn_regs *r, int reg, bool high8, unsigned size)
-{
-	if (high8)
-		return (r->gpr[reg - 4] >> 8) & 0xFF;
-	return r->gpr[reg] & size_mask(size);
-}
-
-/* x86 register write rules (SDM Vol. 1 3.4.1.1): 32-bit results zero-extend
- * to 64 bits, 8- and 16-bit results leave the rest of the register alone. */
-static void reg_write(struct insn_regs *r, int reg, bool high8, unsigned size, uint64_t v)
-{
-	uint64_t *g;
-
-	if (high8) {
-		g = &r->gpr[reg - 4];
-		*g = (*g & ~0xFF00ULL) | ((v & 0xFF) << 8);
-		return;
-	}
-	g = &r->gpr[reg];
-	if (size == 4)
-		*g = v & 0xFFFFFFFFULL;
-	else
-		*g = (*g & ~size_mask(size)) | (v & size_mask(size));
-}
-
 /* PF reflects only the low byte of the result: set when it has an even
  * number of 1 bits. */
 static bool parity_even(uint64_t v)
@@ -553,7 +515,7 @@ static uint64_t flags_szp(uint64_t r, unsigned size)
 {
 	uint64_t f = 0;
 
-	r &= size_mask(size);
+	r &= insn_size_mask(size);
 	if (r == 0)
 		f |= FL_ZF;
 	if (r & (1ULL << (8 * size - 1)))
@@ -572,7 +534,7 @@ static uint64_t flags_logic(uint64_t r, unsigned size)
 /* CMP a, b sets the flags of a - b (SDM Vol. 1 appendix A, SUB). */
 static uint64_t flags_sub(uint64_t a, uint64_t b, unsigned size)
 {
-	uint64_t m = size_mask(size), sign = 1ULL << (8 * size - 1);
+	uint64_t m = insn_size_mask(size), sign = 1ULL << (8 * size - 1);
 	uint64_t r, f;
 
 	a &= m;
@@ -592,21 +554,15 @@ static uint64_t flags_sub(uint64_t a, uint64_t b, unsigned size)
 static uint64_t other_operand(const struct insn *in, const struct insn_regs *regs)
 {
 	if (in->has_imm)
-		return in->imm & size_mask(in->opsize);
-	return reg_read(regs, in->reg, in->reg_high8, in->opsize);
+		return in->imm & insn_size_mask(in->opsize);
+	return insn_gpr_read(regs->gpr, in->reg, in->reg_high8, in->opsize);
 }
 
 /* The instruction completed: next RIP, wrapping at the code size, and RF
  * cleared as after any completed instruction (SDM Vol. 3A 18.3.1.1). */
 static void finish(const struct insn *in, struct insn_regs *regs)
 {
-	uint64_t rip = regs->rip + in->len;
-
-	if (in->mode == 16)
-		rip &= 0xFFFF;
-	else if (in->mode == 32)
-		rip &= 0xFFFFFFFFULL;
-	regs->rip = rip;
+	regs->rip = insn_next_rip(in, regs->rip);
 	regs->rflags &= ~FL_RF;
 }
 
@@ -617,21 +573,18 @@ static int emulate_one(const struct insn *in, struct insn_regs *regs, uint64_t g
 	int err;
 
 	if (in->op == INSN_OP_MOV && in->mem_is_dst)
-		return ops->mmio_write(ops->ctx, gpa, ms, other_operand(in, regs) & size_mask(ms));
+		return ops->mmio_write(ops->ctx, gpa, ms, insn_mov_store_value(in, regs->gpr));
 
 	err = ops->mmio_read(ops->ctx, gpa, ms, &mem);
 	if (err)
 		return err;
-	mem &= size_mask(ms);
+	if (insn_is_mov(in)) {
+		insn_mov_load(in, regs->gpr, mem);
+		return 0;
+	}
+	mem &= insn_size_mask(ms);
 
 	switch (in->op) {
-	case INSN_OP_MOV:
-	case INSN_OP_MOVZX:
-		reg_write(regs, in->reg, in->reg_high8, os, mem);
-		return 0;
-	case INSN_OP_MOVSX:
-		reg_write(regs, in->reg, in->reg_high8, os, sign_extend(mem, ms));
-		return 0;
 	case INSN_OP_CMP:
 		other = other_operand(in, regs);
 		flags = in->mem_is_dst ? flags_sub(mem, other, os) : flags_sub(other, mem, os);
@@ -648,11 +601,11 @@ static int emulate_one(const struct insn *in, struct insn_regs *regs, uint64_t g
 		if (in->op == INSN_OP_TEST)
 			break;
 		if (in->mem_is_dst) {
-			err = ops->mmio_write(ops->ctx, gpa, ms, res & size_mask(ms));
+			err = ops->mmio_write(ops->ctx, gpa, ms, res & insn_size_mask(ms));
 			if (err)
 				return err;
 		} else {
-			reg_write(regs, in->reg, in->reg_high8, os, res);
+			insn_gpr_write(regs->gpr, in->reg, in->reg_high8, os, res);
 		}
 		break;
 	}
@@ -678,12 +631,12 @@ static uint64_t linear(const struct insn *in, uint64_t base, uint64_t offset)
 
 static uint64_t string_src_gla(const struct insn *in, const struct insn_regs *regs)
 {
-	return linear(in, seg_base(in, regs, in->seg), regs->gpr[INSN_RSI] & size_mask(in->addrsize));
+	return linear(in, seg_base(in, regs, in->seg), regs->gpr[INSN_RSI] & insn_size_mask(in->addrsize));
 }
 
 static uint64_t string_dst_gla(const struct insn *in, const struct insn_regs *regs)
 {
-	return linear(in, seg_base(in, regs, INSN_SEG_ES), regs->gpr[INSN_RDI] & size_mask(in->addrsize));
+	return linear(in, seg_base(in, regs, INSN_SEG_ES), regs->gpr[INSN_RDI] & insn_size_mask(in->addrsize));
 }
 
 static bool gla_in(uint64_t gla, uint64_t start, unsigned size)
@@ -707,17 +660,17 @@ static int string_element(const struct insn *in, struct insn_regs *regs, bool mm
 	int err;
 
 	if (in->op == INSN_OP_STOS)
-		return ops->mmio_write(ops->ctx, egpa, size, reg_read(regs, INSN_RAX, false, size));
+		return ops->mmio_write(ops->ctx, egpa, size, insn_gpr_read(regs->gpr, INSN_RAX, false, size));
 	if (mmio_src) {
 		err = ops->mmio_read(ops->ctx, egpa, size, &v);
 		if (err)
 			return err;
-		return ops->mem_write(ops->ctx, string_dst_gla(in, regs), size, v & size_mask(size));
+		return ops->mem_write(ops->ctx, string_dst_gla(in, regs), size, v & insn_size_mask(size));
 	}
 	err = ops->mem_read(ops->ctx, string_src_gla(in, regs), size, &v);
 	if (err)
 		return err;
-	return ops->mmio_write(ops->ctx, egpa, size, v & size_mask(size));
+	return ops->mmio_write(ops->ctx, egpa, size, v & insn_size_mask(size));
 }
 
 /* rSI/rDI move by the element size, down when DF is set; they and rCX are
@@ -728,10 +681,10 @@ static void string_advance(const struct insn *in, struct insn_regs *regs, bool r
 	uint64_t step = (regs->rflags & FL_DF) ? (uint64_t)0 - in->memsize : in->memsize;
 
 	if (in->op == INSN_OP_MOVS)
-		reg_write(regs, INSN_RSI, false, as, regs->gpr[INSN_RSI] + step);
-	reg_write(regs, INSN_RDI, false, as, regs->gpr[INSN_RDI] + step);
+		insn_gpr_write(regs->gpr, INSN_RSI, false, as, regs->gpr[INSN_RSI] + step);
+	insn_gpr_write(regs->gpr, INSN_RDI, false, as, regs->gpr[INSN_RDI] + step);
 	if (rep)
-		reg_write(regs, INSN_RCX, false, as, regs->gpr[INSN_RCX] - 1);
+		insn_gpr_write(regs->gpr, INSN_RCX, false, as, regs->gpr[INSN_RCX] - 1);
 }
 
 static int emulate_string(const struct insn *in, struct insn_regs *regs, uint64_t gpa, uint64_t gla,
@@ -739,7 +692,7 @@ static int emulate_string(const struct insn *in, struct insn_regs *regs, uint64_
 {
 	unsigned size = in->memsize;
 	bool rep = in->rep != INSN_REP_NONE; /* F2 repeats MOVS/STOS like F3 */
-	uint64_t count = rep ? regs->gpr[INSN_RCX] & size_mask(in->addrsize) : 1;
+	uint64_t count = rep ? regs->gpr[INSN_RCX] & insn_size_mask(in->addrsize) : 1;
 	uint64_t src = string_src_gla(in, regs), dst = string_dst_gla(in, regs);
 	uint64_t first, offset;
 	bool mmio_src = false;
@@ -798,10 +751,16 @@ static int emulate_string(const struct insn *in, struct insn_regs *regs, uint64_
 int insn_emulate(const struct insn *in, struct insn_regs *regs, uint64_t mmio_gpa, uint64_t mmio_gla,
 		 const struct insn_mem_ops *ops)
 {
+	if (!in || !regs || !ops || !ops->mmio_read || !ops->mmio_write || !insn_valid(in))
+		return -EINVAL;
+	return insn_emulate_valid(in, regs, mmio_gpa, mmio_gla, ops);
+}
+
+int insn_emulate_valid(const struct insn *in, struct insn_regs *regs, uint64_t mmio_gpa, uint64_t mmio_gla,
+		       const struct insn_mem_ops *ops)
+{
 	int err;
 
-	if (!in || !regs || !ops || !ops->mmio_read || !ops->mmio_write || !insn_ok(in))
-		return -EINVAL;
 	if (in->op == INSN_OP_MOVS || in->op == INSN_OP_STOS)
 		return emulate_string(in, regs, mmio_gpa, mmio_gla, ops);
 	err = emulate_one(in, regs, mmio_gpa, ops);
@@ -813,7 +772,7 @@ int insn_emulate(const struct insn *in, struct insn_regs *regs, uint64_t mmio_gp
 
 uint64_t insn_effective_address(const struct insn *in, const struct insn_regs *regs)
 {
-	uint64_t mask = size_mask(in->addrsize);
+	uint64_t mask = insn_size_mask(in->addrsize);
 	uint64_t ea = (uint64_t)in->disp;
 
 	if (in->op == INSN_OP_STOS)

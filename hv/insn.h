@@ -194,11 +194,117 @@ int insn_decode(const uint8_t *bytes, size_t len, int mode, struct insn *out);
 int insn_emulate(const struct insn *in, struct insn_regs *regs, uint64_t mmio_gpa, uint64_t mmio_gla,
 		 const struct insn_mem_ops *ops);
 
+/* Whether insn_emulate() accepts `in`: sizes, registers, segment and
+ * operation in range (anything insn_decode produced is). */
+bool insn_valid(const struct insn *in);
+
+/* insn_emulate() without its checks, for an instruction insn_valid()
+ * accepted and non-NULL arguments (mmio_read and mmio_write included):
+ * for a caller that checks once and keeps the instruction, such as the
+ * decode cache (hv/insn_cache.h). */
+int insn_emulate_valid(const struct insn *in, struct insn_regs *regs, uint64_t mmio_gpa, uint64_t mmio_gla,
+		       const struct insn_mem_ops *ops);
+
+/* The general-purpose registers insn_emulate() may read or write for `in`,
+ * as a mask of (1 << enum insn_gpr): all it uses of regs->gpr[]. A caller
+ * that keeps the registers elsewhere copies only these in and back out.
+ * Inline: the MMIO exit path asks at every access. */
+static inline uint32_t insn_gprs_used(const struct insn *in)
+{
+	/* STOS stores rAX; both string ops step rDI (and MOVS rSI) and a REP
+	 * counts in rCX. */
+	if (in->op == INSN_OP_MOVS || in->op == INSN_OP_STOS)
+		return 1u << INSN_RAX | 1u << INSN_RCX | 1u << INSN_RSI | 1u << INSN_RDI;
+	if (in->reg < 0 || in->reg >= INSN_NR_GPRS)
+		return 0; /* immediate forms: memory and RFLAGS only */
+	return 1u << (in->reg_high8 ? in->reg - 4 : in->reg);
+}
+
 /* The memory operand's effective address (offset in its segment, truncated
  * to the address size) for the register state before the instruction; for
  * STOS rDI, for MOVS the source rSI. Callers use it to cross-check the exit's
  * guest-linear address or to log. */
 uint64_t insn_effective_address(const struct insn *in, const struct insn_regs *regs);
+
+/* ---- register and MOV semantics ---------------------------------------------
+ * What insn_emulate() does to registers, inline so that a caller's fast
+ * path for the plain MOV forms (hv/insn_cache.h users) does exactly the
+ * same with its own register array (enum insn_gpr order) and its own
+ * device access. */
+
+/* All ones in the low `size` bytes, 1 <= size <= 8. */
+static inline uint64_t insn_size_mask(unsigned size)
+{
+	return ~0ULL >> ((64 - 8 * size) & 63);
+}
+
+static inline uint64_t insn_sign_extend(uint64_t v, unsigned size)
+{
+	uint64_t sign = 1ULL << (8 * size - 1);
+
+	v &= insn_size_mask(size);
+	return (v ^ sign) - sign;
+}
+
+/* `size` bytes of a register; high8: AH..BH, bits 15:8 of gpr[reg - 4]. */
+static inline uint64_t insn_gpr_read(const uint64_t *gpr, int reg, bool high8, unsigned size)
+{
+	if (high8)
+		return (gpr[reg - 4] >> 8) & 0xFF;
+	return gpr[reg] & insn_size_mask(size);
+}
+
+/* x86 register write rules (SDM Vol. 1 3.4.1.1): 32-bit results zero-extend
+ * to 64 bits, 8- and 16-bit results leave the rest of the register alone. */
+static inline void insn_gpr_write(uint64_t *gpr, int reg, bool high8, unsigned size, uint64_t v)
+{
+	uint64_t *g;
+
+	if (high8) {
+		g = &gpr[reg - 4];
+		*g = (*g & ~0xFF00ULL) | ((v & 0xFF) << 8);
+		return;
+	}
+	g = &gpr[reg];
+	if (size == 4)
+		*g = v & 0xFFFFFFFFULL;
+	else
+		*g = (*g & ~insn_size_mask(size)) | (v & insn_size_mask(size));
+}
+
+/* MOV, MOVZX and MOVSX: one access, no flags, nothing but the register
+ * operand changes (mem_is_dst: a MOV store). */
+static inline bool insn_is_mov(const struct insn *in)
+{
+	return in->op == INSN_OP_MOV || in->op == INSN_OP_MOVZX || in->op == INSN_OP_MOVSX;
+}
+
+/* The memsize bytes a MOV store writes: the immediate or the register. */
+static inline uint64_t insn_mov_store_value(const struct insn *in, const uint64_t *gpr)
+{
+	uint64_t v = in->has_imm ? in->imm : insn_gpr_read(gpr, in->reg, in->reg_high8, in->opsize);
+
+	return v & insn_size_mask(in->memsize);
+}
+
+/* A MOV, MOVZX or MOVSX load of `mem` (memsize bytes) into its register. */
+static inline void insn_mov_load(const struct insn *in, uint64_t *gpr, uint64_t mem)
+{
+	mem &= insn_size_mask(in->memsize);
+	if (in->op == INSN_OP_MOVSX)
+		mem = insn_sign_extend(mem, in->memsize);
+	insn_gpr_write(gpr, in->reg, in->reg_high8, in->opsize, mem);
+}
+
+/* RIP after the instruction, wrapping at the code size. (A completed
+ * instruction clears RFLAGS.RF too, SDM Vol. 3A 18.3.1.1: the caller's.) */
+static inline uint64_t insn_next_rip(const struct insn *in, uint64_t rip)
+{
+	rip += in->len;
+	if (in->mode == 16)
+		return rip & 0xFFFF;
+	return in->mode == 32 ? rip & 0xFFFFFFFFULL : rip;
+}
 
 /* "mov", "cmp", ... for messages. */
 const char *insn_op_name(enum insn_op op);

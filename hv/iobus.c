@@ -55,6 +55,28 @@ const struct io_range *io_bus_find(const struct io_bus *bus, uint64_t addr, uint
 	return NULL;
 }
 
+const struct io_range *io_bus_find_and_cache(const struct io_bus *bus, struct io_bus_cache *c, uint64_t addr,
+					     uint32_t len)
+{
+	const struct io_range *r = io_bus_find(bus, addr, len);
+	uint64_t lo = 0, hi = UINT64_MAX; /* the gap around addr */
+
+	if (r) {
+		*c = (struct io_bus_cache){r->base, r->base + r->len, bus->generation, r};
+		return r;
+	}
+	for (uint32_t i = 0; i < bus->count; i++) {
+		if (bus->range[i].base > addr) {
+			hi = bus->range[i].base;
+			break;
+		}
+		lo = bus->range[i].base + bus->range[i].len;
+	}
+	/* addr inside a range (the access runs past its end): no gap */
+	*c = (struct io_bus_cache){lo, lo <= addr ? hi : lo, bus->generation, NULL};
+	return NULL;
+}
+
 bool io_bus_claims(const struct io_bus *bus, uint64_t addr, uint32_t len)
 {
 	return io_bus_find(bus, addr, len) != NULL;

@@ -22,7 +22,14 @@ struct io_device {
 	const struct io_device_ops *ops;
 	void *opaque;
 	const char *name;
+	uint32_t flags; /* IO_DEV_* */
 };
+
+/* The device's writes change no timer, and every interrupt they make
+ * deliverable goes out through the irqchip, which kicks the vCPUs it
+ * concerns: the bus need not ask the writing vCPU to re-examine its
+ * events and timers after each write (a full poll on the next entry). */
+#define IO_DEV_WRITES_SIGNAL_THEMSELVES (1u << 0)
 
 struct io_range {
 	uint64_t base, len;
@@ -35,13 +42,14 @@ struct io_bus {
 	uint32_t generation; /* bumped by every (un)registration */
 };
 
-/* A one-entry lookup cache (per vCPU: no sharing, no locking). Repeated
- * accesses to one port, claimed or not, skip the search. */
+/* A one-entry lookup cache (per vCPU: no sharing, no locking). It holds a
+ * span of addresses that all answer alike: a device's range (an index and
+ * a data register alternate), or a gap no device claims. An access inside
+ * the span skips the search. */
 struct io_bus_cache {
-	uint64_t addr;
-	uint32_t len;
-	uint32_t generation; /* 0: empty (buses start at generation 1) */
-	const struct io_range *range;
+	uint64_t base, end;  /* the span [base, end); empty: nothing cached */
+	uint32_t generation; /* of the bus when it was filled */
+	const struct io_range *range; /* NULL: a gap */
 };
 
 enum io_bus_kind { IO_BUS_PIO, IO_BUS_MMIO, IO_BUS_COUNT };
@@ -57,14 +65,16 @@ bool io_bus_claims(const struct io_bus *bus, uint64_t addr, uint32_t len);
  * while a VM is built, so lookups need no lock; calling the device may. */
 const struct io_range *io_bus_find(const struct io_bus *bus, uint64_t addr, uint32_t len);
 
+/* io_bus_find, remembered in *c (io_bus_find_cached's miss path). */
+const struct io_range *io_bus_find_and_cache(const struct io_bus *bus, struct io_bus_cache *c, uint64_t addr,
+					     uint32_t len);
+
 static inline const struct io_range *io_bus_find_cached(const struct io_bus *bus, struct io_bus_cache *c,
 							 uint64_t addr, uint32_t len)
 {
-	if (likely(c->addr == addr && c->len == len && c->generation == bus->generation))
+	if (likely(c->generation == bus->generation && addr >= c->base && addr + len <= c->end))
 		return c->range;
-	const struct io_range *r = io_bus_find(bus, addr, len);
-	*c = (struct io_bus_cache){addr, len, bus->generation, r};
-	return r;
+	return io_bus_find_and_cache(bus, c, addr, len);
 }
 
 #endif

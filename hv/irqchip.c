@@ -140,7 +140,7 @@ int irqchip_create(struct vm *vm)
 		err = vpic_register(&c->pic, &vm->bus[IO_BUS_PIO]);
 	if (!err)
 		err = vioapic_register(&c->ioapic, &vm->bus[IO_BUS_MMIO]);
-	c->lapic_mmio = (struct io_device){&lapic_mmio_ops, c, "lapic"};
+	c->lapic_mmio = (struct io_device){&lapic_mmio_ops, c, "lapic", 0};
 	if (!err)
 		err = io_bus_register(&vm->bus[IO_BUS_MMIO], LAPIC_DEFAULT_BASE, PAGE_SIZE, &c->lapic_mmio);
 	if (err) {

@@ -1,11 +1,14 @@
 /* Memory slots: the KVM_SET_USER_MEMORY_REGION rules (KVM's
  * Documentation/virt/kvm/api.rst, 4.35) over a fixed array indexed by slot
  * id, plus the per-slot dirty bitmap. With at most MEMSLOT_MAX slots a
- * linear scan is both the simplest and a fast enough lookup. */
+ * linear scan over the used ones is both the simplest and a fast enough
+ * lookup. */
 #include "hv/memslot.h"
 
 #include "hv/errno.h"
 #include "hv/string.h"
+
+_Static_assert(MEMSLOT_MAX <= 32, "memslots.used_mask has one bit per slot");
 
 static bool ranges_overlap(uint64_t a, uint64_t a_size, uint64_t b, uint64_t b_size)
 {
@@ -115,11 +118,13 @@ void memslots_apply(struct memslots *ms, const struct memory_region *r, enum mem
 			.dirty_bitmap = log ? bitmap : NULL,
 		};
 		ms->used_count++;
+		ms->used_mask |= 1u << r->slot;
 		break;
 	case MEMSLOT_DELETE:
 		*old_bitmap = s->dirty_bitmap;
 		memset(s, 0, sizeof(*s));
 		ms->used_count--;
+		ms->used_mask &= ~(1u << r->slot);
 		break;
 	case MEMSLOT_MOVE:
 	case MEMSLOT_FLAGS_ONLY:
@@ -133,17 +138,18 @@ void memslots_apply(struct memslots *ms, const struct memory_region *r, enum mem
 		s->flags = r->flags;
 		break;
 	case MEMSLOT_UNCHANGED:
-		break;
+		return;
 	}
+	ms->generation++;
 }
 
 const struct memslot *memslot_find(const struct memslots *ms, uint64_t gpa)
 {
-	for (uint32_t i = 0; i < MEMSLOT_MAX; i++) {
-		const struct memslot *s = &ms->slot[i];
+	for (uint32_t m = ms->used_mask; m; m &= m - 1) {
+		const struct memslot *s = &ms->slot[__builtin_ctz(m)];
 
 		/* Written as an offset test so a slot ending at 2^52 cannot wrap. */
-		if (s->used && gpa >= s->gpa && gpa - s->gpa < s->size)
+		if (gpa >= s->gpa && gpa - s->gpa < s->size)
 			return s;
 	}
 	return NULL;

@@ -45,6 +45,11 @@ struct memslot {
 struct memslots {
 	struct memslot slot[MEMSLOT_MAX]; /* indexed by slot id */
 	uint32_t used_count;
+	uint32_t used_mask;  /* bit i: slot[i].used; lookups visit only these */
+	/* Bumped by every change that memslots_apply makes: whoever keeps a
+	 * guest-physical to host translation (the MMIO instruction cache)
+	 * keeps it only while the generation it was made in is current. */
+	uint32_t generation;
 };
 
 enum memslot_change {
@@ -83,7 +88,8 @@ bool memslot_change_needs_bitmap(const struct memslots *ms, const struct memory_
 void memslots_apply(struct memslots *ms, const struct memory_region *r, enum memslot_change change,
 		    uint64_t *bitmap, uint64_t **old_bitmap);
 
-/* The slot containing gpa, or NULL. */
+/* The slot containing gpa, or NULL. Visits only used slots: an MMIO
+ * access (no slot at all) is on the exit path. */
 const struct memslot *memslot_find(const struct memslots *ms, uint64_t gpa);
 
 /* Host physical address for [gpa, gpa+len) if it lies inside one slot, else

@@ -133,7 +133,7 @@ void vioapic_eoi(struct vioapic *io, uint8_t vector)
 
 /* --- registers ------------------------------------------------------------ */
 
-static uint32_t reg_read(const struct vioapic *io, uint8_t index)
+static inline __attribute__((always_inline)) uint32_t reg_read(const struct vioapic *io, uint8_t index)
 {
 	switch (index) {
 	case VIOAPIC_REG_ID:
@@ -186,7 +186,7 @@ static void reg_write(struct vioapic *io, uint8_t index, uint32_t v)
 }
 
 /* The value of the 32-bit register at `off` as the guest reads it. */
-static uint32_t mmio_reg(const struct vioapic *io, uint64_t off)
+static inline __attribute__((always_inline)) uint32_t mmio_reg(const struct vioapic *io, uint64_t off)
 {
 	if (off == VIOAPIC_IOREGSEL)
 		return io->ioregsel;
@@ -197,13 +197,12 @@ static uint32_t mmio_reg(const struct vioapic *io, uint64_t off)
 
 /* Registers are 32-bit; narrower or misaligned accesses see and change
  * the bytes they cover, wider ones see zeros beyond the register. */
-static int vioapic_mmio_read(struct io_device *dev, uint64_t addr, uint32_t len, uint64_t *val)
+static __attribute__((noinline)) uint64_t mmio_read_bytes(const struct vioapic *io, uint64_t start, uint32_t len)
 {
-	const struct vioapic *io = dev->opaque;
 	uint64_t v = 0;
 
 	for (uint32_t i = 0; i < len && i < 8; i++) {
-		uint64_t off = addr - io->base + i;
+		uint64_t off = start + i;
 		uint64_t reg = off & ~(uint64_t)(REG_BYTES - 1);
 
 		if (off >= VIOAPIC_MMIO_SIZE)
@@ -212,11 +211,30 @@ static int vioapic_mmio_read(struct io_device *dev, uint64_t addr, uint32_t len,
 
 		v |= (uint64_t)b << (8 * i);
 	}
-	*val = v;
+	return v;
+}
+
+/* A whole aligned register, what drivers do, is the short way. */
+static bool whole_register(uint64_t off, uint32_t len)
+{
+	return len == REG_BYTES && off < VIOAPIC_MMIO_SIZE && !(off & (REG_BYTES - 1));
+}
+
+static int vioapic_mmio_read(struct io_device *dev, uint64_t addr, uint32_t len, uint64_t *val)
+{
+	const struct vioapic *io = dev->opaque;
+	uint64_t off = addr - io->base;
+
+	if (likely(whole_register(off, len))) {
+		*val = mmio_reg(io, off);
+		return 0;
+	}
+	*val = mmio_read_bytes(io, off, len);
 	return 0;
 }
 
-static void mmio_reg_write(struct vioapic *io, uint64_t reg, uint32_t v, bool low_byte)
+static inline __attribute__((always_inline)) void mmio_reg_write(struct vioapic *io, uint64_t reg, uint32_t v,
+								  bool low_byte)
 {
 	if (reg == VIOAPIC_IOREGSEL)
 		io->ioregsel = (uint8_t)v;
@@ -226,16 +244,14 @@ static void mmio_reg_write(struct vioapic *io, uint64_t reg, uint32_t v, bool lo
 		vioapic_eoi(io, (uint8_t)v);
 }
 
-static int vioapic_mmio_write(struct io_device *dev, uint64_t addr, uint32_t len, uint64_t val)
+/* Each register the access covers takes the bytes that fall on it,
+ * read-modify-write, in address order. */
+static __attribute__((noinline)) void mmio_write_bytes(struct vioapic *io, uint64_t start, uint32_t len, uint64_t val)
 {
-	struct vioapic *io = dev->opaque;
-	uint64_t start = addr - io->base;
 	uint64_t end = start + MIN(len, 8u);
 
 	if (start >= VIOAPIC_MMIO_SIZE || end > VIOAPIC_MMIO_SIZE)
-		return 0;
-	/* Each register the access covers takes the bytes that fall on it,
-	 * read-modify-write, in address order. */
+		return;
 	for (uint64_t reg = start & ~(uint64_t)(REG_BYTES - 1); reg < end; reg += REG_BYTES) {
 		uint32_t v = mmio_reg(io, reg);
 
@@ -247,6 +263,17 @@ static int vioapic_mmio_write(struct io_device *dev, uint64_t addr, uint32_t len
 		}
 		mmio_reg_write(io, reg, v, start <= reg);
 	}
+}
+
+static int vioapic_mmio_write(struct io_device *dev, uint64_t addr, uint32_t len, uint64_t val)
+{
+	struct vioapic *io = dev->opaque;
+	uint64_t off = addr - io->base;
+
+	if (whole_register(off, len))
+		mmio_reg_write(io, off, (uint32_t)val, true);
+	else
+		mmio_write_bytes(io, off, len, val);
 	return 0;
 }
 
@@ -276,7 +303,9 @@ void vioapic_init(struct vioapic *io, uint64_t base, const struct irq_msg_out *o
 	io->base = base;
 	if (out)
 		io->out = *out;
-	io->dev = (struct io_device){ &vioapic_mmio_ops, io, "ioapic" };
+	/* No timers here, and what a write makes deliverable goes out
+	 * through the irq_msg_out (the irqchip kicks whom it reaches). */
+	io->dev = (struct io_device){ &vioapic_mmio_ops, io, "ioapic", IO_DEV_WRITES_SIGNAL_THEMSELVES };
 	vioapic_reset(io);
 }
 

@@ -117,7 +117,10 @@ int vm_set_memory_region(struct vm *vm, const struct memory_region *r)
 	if (err) {
 		/* Put the slots and the second-level tables back as they were. */
 		g_arch->memslot_changed(vm, new, old.used ? &old : NULL);
+		uint32_t generation = vm->slots.generation;
 		vm->slots = before;
+		/* A vCPU may have translated through the failed change. */
+		vm->slots.generation = generation + 1;
 		kfree(bitmap);
 		goto out;
 	}

@@ -122,10 +122,11 @@ void vcpu_set_sregs(struct vcpu *v, const struct sregs *s);
  * backend make it: 0 or the device's result, -ENODEV when no in-core
  * device claims it (the access is the VMM layer's). In-core devices are
  * serialized by the VM's irq lock; a write may change what is deliverable
- * or when a timer fires, so it asks for both to be looked at again.
- * Inline: port I/O and MMIO exits go through it. */
-static inline int vcpu_bus_access(struct vcpu *v, enum io_bus_kind kind, uint64_t addr, uint32_t len,
-				  bool write, uint64_t *val)
+ * or when a timer fires, so it asks for both to be looked at again (unless
+ * the device signals its own writes' effects: IO_DEV_WRITES_SIGNAL_THEMSELVES).
+ * Inline, always: port I/O and MMIO exits go through it. */
+static inline __attribute__((always_inline)) int vcpu_bus_access(struct vcpu *v, enum io_bus_kind kind,
+								uint64_t addr, uint32_t len, bool write, uint64_t *val)
 {
 	const struct io_range *r = io_bus_find_cached(&v->vm->bus[kind], &v->bus_cache[kind], addr, len);
 	if (!r)
@@ -136,7 +137,7 @@ static inline int vcpu_bus_access(struct vcpu *v, enum io_bus_kind kind, uint64_
 	spin_lock(&v->vm->irq_lock);
 	int err = write ? ops->write(r->dev, addr, len, *val) : ops->read(r->dev, addr, len, val);
 	spin_unlock(&v->vm->irq_lock);
-	if (write)
+	if (write && !(r->dev->flags & IO_DEV_WRITES_SIGNAL_THEMSELVES))
 		__atomic_fetch_or(&v->requests, VCPU_REQ_DEVICE, __ATOMIC_RELAXED);
 	return err;
 }

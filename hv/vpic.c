@@ -421,7 +421,7 @@ void vpic_init(struct vpic *p, const struct irq_out *intr)
 	if (intr)
 		p->intr_out = *intr;
 	for (unsigned i = 0; i < ARRAY_SIZE(p->dev); i++)
-		p->dev[i] = (struct io_device){ &vpic_io_ops, p, names[i] };
+		p->dev[i] = (struct io_device){ &vpic_io_ops, p, names[i], 0 };
 	vpic_reset(p);
 }
 

@@ -142,6 +142,7 @@ static int vmx_vcpu_init(struct vcpu *v)
 		return -ENOMEM;
 	}
 	x->loaded_cpu = -1;
+	insn_cache_clear(&x->insn_cache);
 	x->vpid = (uint16_t)__atomic_fetch_add(&next_vpid, 1, __ATOMIC_RELAXED);
 	v->arch = x;
 	int err = vmx_apicv_vcpu_init(v);
@@ -200,7 +201,7 @@ void vmx_cache_regs(struct vcpu *v)
 	x->regs_cached = true;
 }
 
-static void sync_before_entry(struct vcpu *v, struct vmx_vcpu *x)
+static void sync_before_entry(struct vcpu *v)
 {
 	if (unlikely(v->sregs_dirty | v->regs_dirty)) {
 		if (v->sregs_dirty) {
@@ -212,13 +213,11 @@ static void sync_before_entry(struct vcpu *v, struct vmx_vcpu *x)
 			vmwrite(VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
 			vmwrite(VMCS_GUEST_RFLAGS, v->regs.rflags);
 			v->regs_dirty = false;
-			x->rip_dirty = true;
 		}
 	}
-	if (x->rip_dirty) {
-		vmwrite(VMCS_GUEST_RIP, v->regs.rip);
-		x->rip_dirty = false;
-	}
+	/* Unconditionally: most exits are instructions that advance RIP, and
+	 * one VMWRITE costs less than tracking whether it changed. */
+	vmwrite_unchecked(VMCS_GUEST_RIP, v->regs.rip);
 }
 
 /* Power-on (or post-INIT) state the VMCS does not hold by itself. */
@@ -272,7 +271,7 @@ static int vmx_vcpu_run(struct vcpu *v)
 				continue;
 			}
 		}
-		sync_before_entry(v, x);
+		sync_before_entry(v);
 		irq_disable();
 		int failed = vmx_enter(v->regs.gpr, x->launched, &x->host_rsp);
 		if (unlikely(failed)) {

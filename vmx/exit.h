@@ -7,11 +7,29 @@
 #include "vmx/vmcs_fields.h"
 #include "vmx/vmx_insn.h"
 
-/* RIP past the instruction that exited (valid for instruction exits). */
+/* Bit 31 of the IDT-vectoring information: an event's delivery was
+ * under way when the exit came (SDM 3C 25.9.3). */
+#define VMX_IDT_VECTORING_VALID (1U << 31)
+
+/* inject.c: keeps the interrupted event `info` for re-injection. */
+void vmx_save_idt_vectoring(struct vcpu *v, uint32_t info);
+
+/* For exits that can interrupt event delivery (exceptions, interrupts, EPT,
+ * task switch, INIT, preemption timer; never instruction exits): keeps an
+ * interrupted event for re-injection (SDM 3C 28.2.4). Inline: MMIO exits
+ * are among them, and the event is rare. */
+static inline void vmx_check_idt_vectoring(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+	if (unlikely(info & VMX_IDT_VECTORING_VALID))
+		vmx_save_idt_vectoring(v, info);
+}
+
+/* RIP past the instruction that exited (valid for instruction exits);
+ * every entry writes v->regs.rip back. */
 static inline void vmx_skip_instruction(struct vcpu *v)
 {
 	v->regs.rip += vmread(VMCS_EXIT_INSTRUCTION_LEN);
-	to_vmx(v)->rip_dirty = true;
 }
 
 uint64_t vmx_gpr_width_mask(struct vcpu *v);
@@ -27,7 +45,7 @@ int vmx_unexpected_exit(struct vcpu *v);
 /* 1: back into the guest; 0: leave vcpu_run() with v->run filled. */
 static inline int vmx_dispatch_exit(struct vcpu *v, uint32_t basic_reason)
 {
-	vmx_exit_handler h = basic_reason < VMX_EXIT_HANDLERS ? vmx_exit_handlers[basic_reason] : NULL;
+	vmx_exit_handler h = likely(basic_reason < VMX_EXIT_HANDLERS) ? vmx_exit_handlers[basic_reason] : NULL;
 	return likely(h) ? h(v) : vmx_unexpected_exit(v);
 }
 

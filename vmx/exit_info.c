@@ -100,30 +100,6 @@ struct vmx_apic_access vmx_decode_apic_access(uint64_t qual)
 	};
 }
 
-/* Table 28-7, bit by bit. */
-struct vmx_ept_violation vmx_decode_ept_violation(uint64_t qual)
-{
-	return (struct vmx_ept_violation){
-		.read = bit(qual, 0),
-		.write = bit(qual, 1),
-		.fetch = bit(qual, 2),
-		.readable = bit(qual, 3),
-		.writable = bit(qual, 4),
-		.executable = bit(qual, 5),
-		.user_executable = bit(qual, 6),
-		.gla_valid = bit(qual, 7),
-		.gla_translated = bit(qual, 8),
-		.user_linear = bit(qual, 9),
-		.rw_page = bit(qual, 10),
-		.nx_page = bit(qual, 11),
-		.nmi_unblocking = bit(qual, 12),
-		.shadow_stack = bit(qual, 13),
-		.supervisor_shadow_stack = bit(qual, 14),
-		.guest_paging_verification = bit(qual, 15),
-		.async = bit(qual, 16),
-	};
-}
-
 /* ---- event information -------------------------------------------------------- */
 
 static struct vmx_event_info decode_event(uint32_t info)

@@ -242,7 +242,34 @@ struct vmx_ept_violation {
 	bool async;                           /* bit 16: asynchronous to instruction
 					       * execution (e.g. PT output) */
 };
-struct vmx_ept_violation vmx_decode_ept_violation(uint64_t qual);
+/* The same bits as masks, for the MMIO exit's short path. */
+#define EPT_QUAL_WRITE (1ULL << 1)
+#define EPT_QUAL_RIGHTS (7ULL << 3) /* bits 5:3 all clear: the address is not mapped */
+#define EPT_QUAL_GLA_VALID (1ULL << 7)
+
+/* Table 28-7, bit by bit. */
+static inline struct vmx_ept_violation vmx_decode_ept_violation(uint64_t qual)
+{
+	return (struct vmx_ept_violation){
+		.read = (qual >> 0) & 1,
+		.write = (qual >> 1) & 1,
+		.fetch = (qual >> 2) & 1,
+		.readable = (qual >> 3) & 1,
+		.writable = (qual >> 4) & 1,
+		.executable = (qual >> 5) & 1,
+		.user_executable = (qual >> 6) & 1,
+		.gla_valid = (qual >> 7) & 1,
+		.gla_translated = (qual >> 8) & 1,
+		.user_linear = (qual >> 9) & 1,
+		.rw_page = (qual >> 10) & 1,
+		.nx_page = (qual >> 11) & 1,
+		.nmi_unblocking = (qual >> 12) & 1,
+		.shadow_stack = (qual >> 13) & 1,
+		.supervisor_shadow_stack = (qual >> 14) & 1,
+		.guest_paging_verification = (qual >> 15) & 1,
+		.async = (qual >> 16) & 1,
+	};
+}
 
 /* ---- event information (SDM 3C 25.9.2, 25.9.3, 25.8.3) ------------------- */
 

@@ -35,12 +35,16 @@ static uint64_t addr_mask_of(uint32_t insn_info)
 	}
 }
 
-static int bus_read(struct vcpu *v, uint16_t port, uint32_t size, uint64_t *val)
+/* Inline, always, into the one-port exit: its whole cost is a few dozen
+ * instructions, and a call frame is a good part of that. */
+static inline __attribute__((always_inline)) int bus_read(struct vcpu *v, uint16_t port, uint32_t size,
+							 uint64_t *val)
 {
 	return vcpu_bus_access(v, IO_BUS_PIO, port, size, false, val);
 }
 
-static int bus_write(struct vcpu *v, uint16_t port, uint32_t size, uint64_t val)
+static inline __attribute__((always_inline)) int bus_write(struct vcpu *v, uint16_t port, uint32_t size,
+							  uint64_t val)
 {
 	return vcpu_bus_access(v, IO_BUS_PIO, port, size, true, &val);
 }

@@ -15,10 +15,17 @@ static int read_gpa(void *ctx, uint64_t gpa, void *dst, size_t len)
 
 int vmx_gla_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa)
 {
-	struct gpt_walker w = {read_gpa, v->vm};
+	struct gpt_walker w = {read_gpa, v->vm, NULL};
 	uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
 	enum gpt_mode mode = gpt_mode_of(cr0, cr4, vmread(VMCS_GUEST_IA32_EFER));
 	return gpt_translate(&w, mode, vmread(VMCS_GUEST_CR3), cr4 & CR4_PSE, gla, write, gpa);
+}
+
+int vmx_walk_for_fetch(struct vcpu *v, enum gpt_mode mode, uint64_t cr3, bool pse, uint64_t gla,
+		       struct gpt_path *path, uint64_t *gpa)
+{
+	struct gpt_walker w = {read_gpa, v->vm, path};
+	return gpt_translate(&w, mode, cr3, pse, gla, false, gpa);
 }
 
 /* Splits at guest page boundaries: each page translates on its own. */

@@ -22,13 +22,10 @@
 #define INTERRUPTIBILITY_NMI (1U << 3)
 #define RFLAGS_IF_BIT (1ULL << 9)
 
-void vmx_check_idt_vectoring(struct vcpu *v)
+void vmx_save_idt_vectoring(struct vcpu *v, uint32_t info)
 {
 	struct vmx_vcpu *x = to_vmx(v);
-	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
 
-	if (likely(!(info & (1U << 31))))
-		return;
 	__atomic_fetch_or(&v->requests, VCPU_REQ_EVENT, __ATOMIC_RELAXED);
 	x->reinject = vmx_idt_vectoring_to_entry(info);
 	x->reinject_error = info & IDT_INFO_ERROR_VALID ? (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR_CODE) : 0;

@@ -47,6 +47,14 @@ static inline int vmwrite(uint64_t field, uint64_t v)
 	return fail ? -EIO : 0;
 }
 
+/* VMWRITE without a status, for a field that is always valid and
+ * writable: it fails only without a current VMCS, and then so does the
+ * VM entry that follows, which reports it. */
+static inline void vmwrite_unchecked(uint64_t field, uint64_t v)
+{
+	__asm__ volatile("vmwrite %1, %0" : : "r"(field), "rm"(v) : "cc");
+}
+
 struct invept_desc {
 	uint64_t eptp, reserved;
 };

@@ -4,6 +4,7 @@
 #define VMX_VMX_VCPU_H
 
 #include "hv/compiler.h"
+#include "hv/insn_cache.h"
 #include "hv/vm.h"
 #include "vmx/ept.h"
 
@@ -51,7 +52,6 @@ struct vmx_vcpu {
 	bool launched;
 	uint16_t vpid;
 	uint64_t host_rsp;      /* last HOST_RSP written (vmx/entry.asm) */
-	bool rip_dirty;         /* v->regs.rip changed: write it back */
 	bool regs_cached;       /* v->regs RSP/RFLAGS read since the last exit */
 	uint64_t cr0_shadow, cr4_shadow; /* what the guest believes */
 	uint64_t cr8;           /* task priority until the in-core LAPIC owns it */
@@ -75,6 +75,7 @@ struct vmx_vcpu {
 		bool rep, df;
 	} pending;
 	bool mmio_have_value; /* the VMM's answer for pending.gpa is in run->mmio.data */
+	struct insn_cache insn_cache; /* decoded MMIO instructions (vmx/exit_ept.c) */
 	uint32_t proc, proc2;   /* this vCPU's execution controls at reset */
 	uint32_t *vapic;        /* virtual-APIC page (vmx/apicv.c), NULL: none */
 	uint32_t tpr_threshold;
@@ -116,10 +117,6 @@ void vmx_cpuid_prepare(struct vcpu *v);
 void vmx_inject_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 
 /* inject.c */
-/* For exits that can interrupt event delivery (exceptions, interrupts, EPT,
- * task switch, INIT, preemption timer; never instruction exits): keeps an
- * interrupted event for re-injection (SDM 3C 28.2.4). */
-void vmx_check_idt_vectoring(struct vcpu *v);
 void vmx_prepare_entry_events(struct vcpu *v);
 bool vmx_interrupt_window_open(struct vcpu *v);
 int vmx_halt(struct vcpu *v);

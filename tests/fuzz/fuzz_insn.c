@@ -3,8 +3,9 @@
  * and 64-bit mode and, when it decodes, emulated against a device and guest
  * RAM that return fixed values. Invariants: clean error codes, lengths 1..15,
  * no read past the bytes given (exact-size heap copies under ASan), the
- * decoding of a prefix agrees with the whole, and emulation touches only the
- * registers the instruction may write. */
+ * decoding of a prefix agrees with the whole, emulation touches only the
+ * registers the instruction may write and uses only those insn_gprs_used()
+ * names, and the MOV helpers agree with it. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,7 +30,14 @@ struct fake {
 	int accesses;
 	int mmio_accesses;
 	uint64_t first_mmio;
+	uint64_t trace;      /* a hash of every access: address, size, value */
+	uint64_t last_write; /* the last value written to the device */
 };
+
+static void note(struct fake *f, uint64_t addr, unsigned size, uint64_t val)
+{
+	f->trace = ((f->trace ^ addr) * 0x100000001B3ULL ^ size ^ val) * 0x100000001B3ULL;
+}
 
 static bool valid_size(unsigned s)
 {
@@ -56,6 +64,7 @@ static int mmio_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
 	check(valid_size(size));
 	note_mmio(ctx, gpa);
 	*val = 0xA5A5A5A5A5A5A5A5ULL; /* bits above size included on purpose */
+	note(ctx, gpa, size, 0);
 	return 0;
 }
 
@@ -63,6 +72,8 @@ static int mmio_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
 {
 	check_write(size, val);
 	note_mmio(ctx, gpa);
+	note(ctx, gpa, size, val);
+	((struct fake *)ctx)->last_write = val;
 	return 0;
 }
 
@@ -72,6 +83,7 @@ static int mem_read(void *ctx, uint64_t gla, unsigned size, uint64_t *val)
 	check(valid_size(size));
 	f->accesses++;
 	*val = 0x5A5A5A5A5A5A5A5AULL;
+	note(f, gla, size, 1);
 	return 0;
 }
 
@@ -80,6 +92,7 @@ static int mem_write(void *ctx, uint64_t gla, unsigned size, uint64_t val)
 	struct fake *f = ctx;
 	check_write(size, val);
 	f->accesses++;
+	note(f, gla, size, val);
 	return 0;
 }
 
@@ -125,6 +138,39 @@ static void check_decoded(const struct insn *in, int mode, size_t size)
 	check(insn_op_name(in->op)[0] != 'u');
 }
 
+/* insn_gprs_used() names every register emulation uses: run again with
+ * all the others different, and the same accesses and result come out,
+ * those others untouched. For the MOV forms the inline helpers a fast path
+ * uses agree with insn_emulate(), and insn_emulate_valid() with it too. */
+static void check_gprs_used(const struct insn *in, const struct insn_regs *before, const struct insn_regs *after,
+			    int r, const struct fake *f, uint64_t gpa, uint64_t gla)
+{
+	struct fake g = { 0 };
+	struct insn_mem_ops ops = { mmio_read, mmio_write, mem_read, mem_write, &g };
+	struct insn_regs other = *before;
+	uint32_t used = insn_gprs_used(in);
+
+	for (int i = 0; i < INSN_NR_GPRS; i++)
+		if (!(used & (1u << i)))
+			other.gpr[i] = ~before->gpr[i];
+	check(insn_emulate_valid(in, &other, gpa, gla, &ops) == r);
+	check(g.trace == f->trace && g.accesses == f->accesses);
+	check(other.rip == after->rip && other.rflags == after->rflags);
+	for (int i = 0; i < INSN_NR_GPRS; i++)
+		check(used & (1u << i) ? other.gpr[i] == after->gpr[i] : other.gpr[i] == ~before->gpr[i]);
+
+	if (!insn_is_mov(in) || r != 0)
+		return;
+	uint64_t gpr[INSN_NR_GPRS];
+	memcpy(gpr, before->gpr, sizeof(gpr));
+	if (in->mem_is_dst)
+		check(insn_mov_store_value(in, gpr) == f->last_write);
+	else
+		insn_mov_load(in, gpr, 0xA5A5A5A5A5A5A5A5ULL);
+	check(memcmp(gpr, after->gpr, sizeof(gpr)) == 0);
+	check(insn_next_rip(in, before->rip) == after->rip);
+}
+
 static void emulate(const struct insn *in, int mode, uint64_t seed)
 {
 	struct fake f = { 0 };
@@ -161,6 +207,7 @@ static void emulate(const struct insn *in, int mode, uint64_t seed)
 	uint64_t ipmask = mode == 64 ? ~0ULL : mode == 32 ? 0xFFFFFFFFULL : 0xFFFFULL;
 
 	check(r == 0 || r == INSN_EMUL_RETRY || r == -EINVAL || r == -EOPNOTSUPP);
+	check_gprs_used(in, &before, &regs, r, &f, gpa, gla);
 	if (r == 0) {
 		check(regs.rip == ((before.rip + in->len) & ipmask));
 		check(!(regs.rflags & FL_RF));

@@ -224,6 +224,7 @@ static void check_invariants(void)
 		const struct ref_slot *r = &ref[i];
 
 		check(s->used == r->used);
+		check(((ms.used_mask >> i) & 1) == s->used);
 		if (!s->used) {
 			check(!s->dirty_bitmap);
 			continue;

@@ -1282,6 +1282,167 @@ static void test_op_names(void **state)
 	assert_string_equal(insn_op_name((enum insn_op)99), "unknown");
 }
 
+/* ---- what callers with their own register files rely on ------------------- */
+
+struct case_bytes {
+	const uint8_t *b;
+	size_t n;
+};
+#define CASE(...) { (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ }) }
+
+/* The forms the exit path meets, each register kind, every operation. */
+static const struct case_bytes mask_cases[] = {
+	CASE(0x89, 0x08),                         /* mov [rax], ecx */
+	CASE(0x8B, 0x08),                         /* mov ecx, [rax] */
+	CASE(0x8A, 0x20),                         /* mov ah, [rax] */
+	CASE(0x88, 0x3C, 0x24),                   /* mov [rsp], bh */
+	CASE(0x4C, 0x8B, 0x38),                   /* mov r15, [rax] */
+	CASE(0x48, 0x89, 0x20),                   /* mov [rax], rsp */
+	CASE(0xC7, 0x00, 0x78, 0x56, 0x34, 0x12), /* mov dword [rax], imm32 */
+	CASE(0xA1, 0, 0, 0, 0, 0, 0, 0, 0),       /* mov eax, moffs */
+	CASE(0x0F, 0xB6, 0x10),                   /* movzx edx, byte [rax] */
+	CASE(0x48, 0x0F, 0xBF, 0x30),             /* movsx rsi, word [rax] */
+	CASE(0x48, 0x63, 0x18),                   /* movsxd rbx, dword [rax] */
+	CASE(0x09, 0x28),                         /* or [rax], ebp */
+	CASE(0x23, 0x38),                         /* and edi, [rax] */
+	CASE(0x83, 0x30, 0x7F),                   /* xor dword [rax], 0x7f */
+	CASE(0x84, 0x30),                         /* test [rax], dh */
+	CASE(0x3B, 0x08),                         /* cmp ecx, [rax] */
+	CASE(0xAB),                               /* stosd */
+	CASE(0xF3, 0x48, 0xAB),                   /* rep stosq */
+	CASE(0xF3, 0xA5),                         /* rep movsd */
+};
+
+/* Registers that make the string forms run a few elements, the MMIO side
+ * at MMIO_GLA and the RAM side at RAM_GLA. */
+static struct insn_regs case_regs(void)
+{
+	struct insn_regs r = regs;
+
+	r.gpr[INSN_RDI] = MMIO_GLA;
+	r.gpr[INSN_RSI] = RAM_GLA;
+	r.gpr[INSN_RCX] = 3;
+	return r;
+}
+
+/* Device and RAM contents, so that two runs start from the same state. */
+static uint8_t saved_mmio[WINDOW], saved_ram[WINDOW];
+
+static void save_env(void)
+{
+	memcpy(saved_mmio, env.mmio, WINDOW);
+	memcpy(saved_ram, env.ram, WINDOW);
+}
+
+static void restore_env(void)
+{
+	memcpy(env.mmio, saved_mmio, WINDOW);
+	memcpy(env.ram, saved_ram, WINDOW);
+	env.n = 0;
+}
+
+/* insn_gprs_used() names every register insn_emulate() reads or writes:
+ * the others may hold anything (the exit path leaves them uncopied) and
+ * the result is the same, and they are left alone. */
+static void test_emulation_uses_only_the_registers_insn_gprs_used_names(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(mask_cases); i++) {
+		struct insn in = decode_ok(64, mask_cases[i].b, mask_cases[i].n);
+		uint32_t used = insn_gprs_used(&in);
+		struct insn_regs a = case_regs(), b = case_regs();
+		struct access log_a[8];
+
+		for (int g = 0; g < INSN_NR_GPRS; g++)
+			if (!(used & (1u << g)))
+				b.gpr[g] = ~a.gpr[g] ^ 0x1234;
+		save_env();
+		assert_int_equal(insn_emulate(&in, &a, MMIO_GPA, MMIO_GLA, &ops), 0);
+		int n_a = env.n;
+		assert_true(n_a <= 8);
+		memcpy(log_a, env.log, sizeof(log_a));
+
+		restore_env();
+		struct insn_regs b0 = b;
+		assert_int_equal(insn_emulate(&in, &b, MMIO_GPA, MMIO_GLA, &ops), 0);
+
+		assert_int_equal(env.n, n_a);
+		assert_memory_equal(env.log, log_a, (size_t)n_a * sizeof(log_a[0]));
+		assert_int_equal(a.rip, b.rip);
+		assert_int_equal(a.rflags, b.rflags);
+		for (int g = 0; g < INSN_NR_GPRS; g++) {
+			if (used & (1u << g))
+				assert_int_equal(a.gpr[g], b.gpr[g]);
+			else
+				assert_int_equal(b.gpr[g], b0.gpr[g]);
+		}
+		restore_env();
+	}
+}
+
+static void test_gprs_used_names_the_register_operand_or_the_string_registers(void **state)
+{
+	(void)state;
+	struct insn in = decode_ok(64, BYTES(0x8A, 0x20)); /* mov ah, [rax]: bits 15:8 of rax */
+	assert_int_equal(insn_gprs_used(&in), 1u << INSN_RAX);
+	in = decode_ok(64, BYTES(0x4C, 0x8B, 0x38)); /* mov r15, [rax] */
+	assert_int_equal(insn_gprs_used(&in), 1u << INSN_R15);
+	in = decode_ok(64, BYTES(0xC7, 0x00, 0x78, 0x56, 0x34, 0x12)); /* immediate: none */
+	assert_int_equal(insn_gprs_used(&in), 0);
+	in = decode_ok(64, BYTES(0xF3, 0xA4)); /* rep movsb */
+	assert_int_equal(insn_gprs_used(&in),
+			 1u << INSN_RAX | 1u << INSN_RCX | 1u << INSN_RSI | 1u << INSN_RDI);
+}
+
+/* The MOV helpers a fast path uses do what insn_emulate() does. */
+static void test_mov_helpers_match_emulation(void **state)
+{
+	(void)state;
+	env.junk = true; /* device reads with garbage above the access size */
+	for (size_t i = 0; i < ARRAY_SIZE(mask_cases); i++) {
+		struct insn in = decode_ok(64, mask_cases[i].b, mask_cases[i].n);
+		struct insn_regs r = regs;
+		uint64_t gpr[INSN_NR_GPRS];
+
+		if (!insn_is_mov(&in))
+			continue;
+		memcpy(gpr, regs.gpr, sizeof(gpr));
+		env.n = 0;
+		assert_int_equal(insn_emulate(&in, &r, MMIO_GPA, MMIO_GLA, &ops), 0);
+		assert_int_equal(env.n, 1);
+		if (in.mem_is_dst) {
+			assert_int_equal(insn_mov_store_value(&in, gpr), env.log[0].val);
+		} else {
+			uint64_t v = 0;
+			assert_int_equal(fake_mmio_read(NULL, MMIO_GPA, in.memsize, &v), 0);
+			insn_mov_load(&in, gpr, v);
+		}
+		assert_memory_equal(gpr, r.gpr, sizeof(gpr));
+		assert_int_equal(insn_next_rip(&in, regs.rip), r.rip);
+	}
+}
+
+static void test_emulate_valid_does_what_emulate_does_for_valid_instructions(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(mask_cases); i++) {
+		struct insn in = decode_ok(64, mask_cases[i].b, mask_cases[i].n);
+		struct insn_regs a = case_regs(), b = case_regs();
+
+		assert_true(insn_valid(&in));
+		save_env();
+		assert_int_equal(insn_emulate(&in, &a, MMIO_GPA, MMIO_GLA, &ops), 0);
+		restore_env();
+		assert_int_equal(insn_emulate_valid(&in, &b, MMIO_GPA, MMIO_GLA, &ops), 0);
+		assert_memory_equal(&a, &b, sizeof(a));
+		restore_env();
+	}
+	struct insn bad = decode_ok(64, BYTES(0x8B, 0x08));
+	bad.memsize = 3;
+	assert_false(insn_valid(&bad));
+	assert_int_equal(insn_emulate(&bad, &regs, MMIO_GPA, MMIO_GLA, &ops), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1349,6 +1510,10 @@ int main(void)
 		cmocka_unit_test_setup(test_rip_wraps_at_the_code_size_and_rf_is_cleared, setup),
 		cmocka_unit_test_setup(test_random_bytes_decode_cleanly_in_every_mode, setup),
 		cmocka_unit_test_setup(test_op_names, setup),
+		cmocka_unit_test_setup(test_emulation_uses_only_the_registers_insn_gprs_used_names, setup),
+		cmocka_unit_test_setup(test_gprs_used_names_the_register_operand_or_the_string_registers, setup),
+		cmocka_unit_test_setup(test_mov_helpers_match_emulation, setup),
+		cmocka_unit_test_setup(test_emulate_valid_does_what_emulate_does_for_valid_instructions, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

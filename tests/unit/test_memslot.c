@@ -565,6 +565,43 @@ static void test_dirty_words_rounds_pages_up_to_64_bit_words(void **state)
 	assert_int_equal(memslot_dirty_words(GiB), GiB / PG / 64);
 }
 
+/* --- generation and the used-slot mask ---------------------------------- */
+
+static void test_every_applied_change_moves_the_generation_on(void **state)
+{
+	uint32_t g = ms.generation;
+
+	assert_int_equal(set_region(0, 0, 0x100000, MiB, 0x40000000), 0);
+	assert_int_equal(ms.generation, g + 1);
+	assert_int_equal(set_region(0, 0, 0x100000, MiB, 0x40000000), 0); /* unchanged */
+	assert_int_equal(ms.generation, g + 1);
+	assert_int_equal(set_region(0, LOG, 0x100000, MiB, 0x40000000), 0); /* flags only */
+	assert_int_equal(ms.generation, g + 2);
+	assert_int_equal(set_region(0, LOG, 0x400000, MiB, 0x40000000), 0); /* move */
+	assert_int_equal(ms.generation, g + 3);
+	assert_int_equal(set_region(0, 0, 0x400000, 0, 0), 0); /* delete */
+	assert_int_equal(ms.generation, g + 4);
+	assert_int_not_equal(set_region(5, 0, 0x123, PG, 0x40000000), 0); /* rejected */
+	assert_int_equal(ms.generation, g + 4);
+}
+
+static void test_lookups_follow_slots_at_any_id_as_they_come_and_go(void **state)
+{
+	assert_int_equal(set_region(31, 0, 0x1000000, MiB, 0x40000000), 0);
+	assert_int_equal(set_region(0, 0, 0, MiB, 0x41000000), 0);
+	assert_int_equal(set_region(17, RO, 0x2000000, MiB, 0x42000000), 0);
+	assert_int_equal(ms.used_mask, (1u << 31) | (1u << 17) | 1u);
+	assert_ptr_equal(memslot_find(&ms, 0x1000000 + MiB - 1), &ms.slot[31]);
+	assert_ptr_equal(memslot_find(&ms, 0x10), &ms.slot[0]);
+	assert_ptr_equal(memslot_find(&ms, 0x2000000), &ms.slot[17]);
+	assert_int_equal(set_region(0, 0, 0, 0, 0), 0);
+	assert_int_equal(ms.used_mask, (1u << 31) | (1u << 17));
+	assert_null(memslot_find(&ms, 0x10));
+	assert_ptr_equal(memslot_find(&ms, 0x1000000), &ms.slot[31]);
+	assert_int_equal(memslot_gpa_to_hpa(&ms, 0x2000008, 8), 0x42000008);
+	assert_null(memslot_find(&ms, 0x3000000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -603,6 +640,8 @@ int main(void)
 		T(test_move_keeps_dirty_bits_relative_to_the_slot),
 		T(test_get_dirty_log_rejects_bad_id_missing_slot_and_short_buffer),
 		T(test_dirty_words_rounds_pages_up_to_64_bit_words),
+		T(test_every_applied_change_moves_the_generation_on),
+		T(test_lookups_follow_slots_at_any_id_as_they_come_and_go),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

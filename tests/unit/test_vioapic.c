@@ -235,6 +235,37 @@ static void test_ioapic_accesses_outside_its_window_are_harmless(void **state)
 	assert_int_equal(mmio_read(VIOAPIC_IOREGSEL, 4), 0);
 }
 
+/* A whole aligned register, the short way through the device, reads and
+ * writes exactly what its four bytes one at a time do. */
+static void test_ioapic_whole_register_accesses_match_byte_accesses(void **state)
+{
+	set_rte(3, 0x55 | LEVEL | MASKED, 0x7);
+	for (uint32_t reg = 0; reg < 0x10 + 2 * VIOAPIC_PINS + 2; reg++) {
+		uint64_t bytes = 0;
+
+		mmio_write(VIOAPIC_IOREGSEL, 4, reg);
+		for (uint32_t i = 0; i < 4; i++)
+			bytes |= mmio_read(VIOAPIC_IOWIN + i, 1) << (8 * i);
+		assert_int_equal(mmio_read(VIOAPIC_IOWIN, 4), bytes);
+		assert_int_equal(mmio_read(VIOAPIC_IOREGSEL, 4), reg & 0xFF);
+	}
+	assert_int_equal(mmio_read(VIOAPIC_EOI, 4), 0);
+	mmio_write(VIOAPIC_IOREGSEL, 4, 0x10 + 2 * 3);
+	mmio_write(VIOAPIC_IOWIN, 4, 0x66 | LEVEL | MASKED);
+	uint32_t whole = rte_low(3);
+	mmio_write(VIOAPIC_IOREGSEL, 4, 0x10 + 2 * 4);
+	for (uint32_t i = 0; i < 4; i++)
+		mmio_write(VIOAPIC_IOWIN + i, 1, ((0x66 | LEVEL | MASKED) >> (8 * i)) & 0xFF);
+	assert_int_equal(rte_low(4), whole);
+}
+
+/* Its writes change no timer and deliver through the irqchip (which kicks
+ * whom it reaches): the bus need not make the vCPU poll everything. */
+static void test_ioapic_writes_signal_their_own_effects(void **state)
+{
+	assert_true(io.dev.flags & IO_DEV_WRITES_SIGNAL_THEMSELVES);
+}
+
 static void test_ioapic_register_claims_its_page(void **state)
 {
 	assert_true(io_bus_claims(&bus, BASE, 4));
@@ -521,6 +552,8 @@ int main(void)
 		T(test_ioapic_ioregsel_reads_back_and_unknown_registers_read_zero),
 		T(test_ioapic_byte_and_word_accesses_reach_the_registers),
 		T(test_ioapic_accesses_outside_its_window_are_harmless),
+		T(test_ioapic_whole_register_accesses_match_byte_accesses),
+		T(test_ioapic_writes_signal_their_own_effects),
 		T(test_ioapic_register_claims_its_page),
 		T(test_ioapic_edge_pin_delivers_once_per_rising_edge),
 		T(test_ioapic_masked_edge_is_lost_after_unmask),

@@ -788,7 +788,7 @@ static void test_pic_register_claims_three_port_pairs_and_rolls_back(void **stat
 	assert_int_equal(bus.count, 3);
 
 	struct io_bus b2;
-	struct io_device blocker = { &no_ops, NULL, "blocker" };
+	struct io_device blocker = { &no_ops, NULL, "blocker", 0 };
 
 	memset(&b2, 0, sizeof(b2));
 
