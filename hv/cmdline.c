@@ -3,6 +3,7 @@
  * No quoting. A bad option is reported and skipped; the rest still apply,
  * because a typo on a boot line must not cost the whole boot. */
 #include "hv/cmdline.h"
+#include "hv/string.h"
 #include "hv/log.h"
 
 /* Legacy PC serial port I/O bases (no standard, but every BIOS agrees). */
@@ -103,15 +104,10 @@ static bool parse_num(struct slice a, uint64_t max, uint64_t *out)
 		return false;
 	for (; i < a.len; i++) {
 		char c = a.s[i];
-		unsigned d;
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (base == 16 && c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (base == 16 && c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
+		int dv = hex_digit_value(c);
+		if (dv < 0 || (unsigned)dv >= base)
 			return false;
+		unsigned d = (unsigned)dv;
 		if (d > max || v > (max - d) / base)
 			return false;
 		v = v * base + d;

@@ -253,7 +253,7 @@ static void aml_name_string(struct emit *e, const char *seg, const char *s)
 
 static uint32_t hex_digit(char c)
 {
-	return c <= '9' ? (uint32_t)(c - '0') : (uint32_t)(c - 'A' + 10);
+	return (uint32_t)hex_digit_value(c); /* the IDs here are constants */
 }
 
 /* EISAID("PNP0A03") (19.6.35): three letters in 5 bits each ('A' = 1) and

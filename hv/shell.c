@@ -147,17 +147,6 @@ bool shell_arg_is(const struct shell_arg *a, const char *word)
 	return strlen(word) == a->len && !memcmp(a->s, word, a->len);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool shell_parse_u64(const struct shell_arg *a, uint64_t *out)
 {
 	size_t i = 0;
@@ -170,7 +159,7 @@ bool shell_parse_u64(const struct shell_arg *a, uint64_t *out)
 	if (i == a->len)
 		return false;
 	for (; i < a->len; i++) {
-		int d = hex_digit(a->s[i]);
+		int d = hex_digit_value(a->s[i]);
 		if (d < 0 || (uint64_t)d >= base || v > (UINT64_MAX - (uint64_t)d) / base)
 			return false;
 		v = v * base + (uint64_t)d;
