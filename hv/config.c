@@ -963,6 +963,45 @@ static int vm_set_initrd(struct parser *p, const struct value *v)
 	return rc;
 }
 
+/* "NAME [ARGS], NAME [ARGS]": multiboot modules, like QEMU's -initrd. Each
+ * spec is stored trimmed and NUL-terminated, back to back; that never takes
+ * more room than the string, as each comma becomes the NUL of the spec
+ * before it. A module's arguments cannot hold a comma. */
+static int vm_set_modules(struct parser *p, const struct value *v)
+{
+	struct vm_config *vm = p->vm;
+	char buf[CONFIG_STR_MAX];
+	size_t used = 0, count = 1;
+	int rc = get_string(p, v, buf, sizeof(buf));
+
+	if (rc)
+		return rc;
+	if (buf[0] == '\0')
+		return key_error(p, "must name a module, not be empty");
+	for (const char *c = buf; (c = strchr(c, ',')) != NULL; c++)
+		count++;
+	if (count > CONFIG_MAX_MODULES)
+		return key_error(p, "too many modules (%zu, at most %d)", count, CONFIG_MAX_MODULES);
+
+	const char *s = buf;
+	for (uint32_t i = 0; i < count; i++) {
+		const char *comma = strchr(s, ',');
+		size_t n = comma ? (size_t)(comma - s) : strlen(s);
+		struct slice spec = slice_trim((struct slice){ s, n });
+
+		if (spec.len == 0)
+			return key_error(p, "module %u has no name (expected \"NAME [ARGS], "
+					 "NAME [ARGS]...\")", i + 1);
+		memcpy(vm->modules + used, spec.s, spec.len);
+		used += spec.len;
+		vm->modules[used++] = '\0';
+		s += n + 1;
+	}
+	vm->module_count = (uint32_t)count;
+	vm->modules_line = p->line_of_key;
+	return 0;
+}
+
 static int vm_set_test_devices(struct parser *p, const struct value *v)
 {
 	return get_bool(p, v, &p->vm->test_devices);
@@ -989,6 +1028,7 @@ static const struct key_def vm_keys[] = {
 	{ "on_stop", false, vm_set_on_stop },
 	{ "uart", false, vm_set_uart },
 	{ "shared", false, vm_set_shared },
+	{ "modules", false, vm_set_modules },
 };
 
 /* The shared slot lies above RAM and apart from the readonly slot. */
@@ -1040,6 +1080,9 @@ static int vm_end(struct parser *p)
 	if (vm->entry != ENTRY_LINUX && key_seen(p, "initrd"))
 		return key_error_at(p, "initrd", key_seen(p, "initrd"),
 				    "only with entry = \"linux\"");
+	if (vm->entry != ENTRY_MULTIBOOT && key_seen(p, "modules"))
+		return key_error_at(p, "modules", key_seen(p, "modules"),
+				    "only with entry = \"multiboot\"");
 	if (!from_headers && vm->load_addr >= vm->memory)
 		return key_error_at(p, "load_addr", key_seen(p, "load_addr"),
 				    "%#llx is not inside RAM (0x0-%#llx)",
@@ -1355,4 +1398,40 @@ int config_parse(const char *text, size_t len, const char *file, struct hv_confi
 	if (rc)
 		memset(out, 0, sizeof(*out));
 	return rc;
+}
+
+/* --- reading the result ---------------------------------------------------- */
+
+int config_module_spec(const struct vm_config *vm, uint32_t i, char *name, size_t cap,
+		       const char **spec)
+{
+	const char *s = vm->modules, *end = vm->modules + sizeof(vm->modules);
+
+	if (spec)
+		*spec = NULL;
+	if (name && cap)
+		name[0] = '\0';
+	if (i >= vm->module_count || i >= CONFIG_MAX_MODULES)
+		return -ENOENT;
+	/* Bounded by the array whatever it holds: a zeroed or corrupt
+	 * vm_config must not send the walk past its end. */
+	for (uint32_t k = 0; k < i; k++) {
+		s += strnlen(s, (size_t)(end - s)) + 1;
+		if (s >= end)
+			return -ENOENT;
+	}
+	size_t n = strnlen(s, (size_t)(end - s)), w = 0;
+	if (n == (size_t)(end - s))
+		return -ENOENT; /* no NUL: not what the parser stores */
+	while (w < n && s[w] != ' ' && s[w] != '\t')
+		w++;
+	if (name) {
+		if (w >= cap)
+			return -E2BIG;
+		memcpy(name, s, w);
+		name[w] = '\0';
+	}
+	if (spec)
+		*spec = s;
+	return 0;
 }

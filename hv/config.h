@@ -9,6 +9,7 @@
 
 #define CONFIG_MAX_VMS 8
 #define CONFIG_MAX_CPUS 16      /* vCPUs (listed physical CPUs) per VM */
+#define CONFIG_MAX_MODULES 16   /* multiboot modules per VM (the modules key) */
 #define CONFIG_CPU_LIMIT 64     /* physical CPU indexes are below this */
 #define CONFIG_NAME_MAX 32      /* VM name, NUL included: at most 31 characters */
 #define CONFIG_STR_MAX 256      /* image and cmdline, NUL included */
@@ -62,9 +63,14 @@ struct vm_config {
 	char shared_name[CONFIG_NAME_MAX];
 	uint64_t shared_gpa, shared_size;
 	bool image_is_kernel; /* the image was given as `kernel` (messages name it) */
+	/* entry = "multiboot": the modules handed to the guest, module_count
+	 * specs "NAME [ARGS]" (trimmed, NAME not empty) stored back to back,
+	 * each NUL-terminated; read them with config_module_spec(). */
+	char modules[CONFIG_STR_MAX];
+	uint32_t module_count; /* 0 to CONFIG_MAX_MODULES */
 	/* Source lines of the keys whose errors only the machine can reveal
 	 * (config_check_machine); 0 = the key is absent. */
-	uint32_t cpus_line, memory_line, image_line, initrd_line, shared_line;
+	uint32_t cpus_line, memory_line, image_line, initrd_line, shared_line, modules_line;
 };
 
 enum all_stopped_action {
@@ -97,12 +103,23 @@ struct hv_config {
  * used twice in the whole configuration; memory is a multiple of 4 KiB in
  * [CONFIG_MEMORY_MIN, CONFIG_MEMORY_MAX]; image is not empty; strings are
  * NUL-terminated; multiboot VMs have load_addr = entry_addr = 0, raw ones
- * load_addr < memory and entry_addr below 1 MiB (real) or 4 GiB; a readonly
+ * load_addr < memory and entry_addr below 1 MiB (real) or 4 GiB; only
+ * multiboot VMs have modules (0..16 specs, each with a NAME); a readonly
  * slot is page-aligned, non-empty and above RAM; a shared slot likewise,
  * not overlapping the readonly slot, and the same size in every VM that
  * names its region; focus is "", "shell" or a VM's name; the enums hold
  * one of their values. */
 int config_parse(const char *text, size_t len, const char *file, struct hv_config *out, char *err,
 		 size_t errlen);
+
+/* Module i (from 0) of a VM's `modules` key. `*spec` (if spec is not NULL)
+ * points at its whole spec "NAME [ARGS]" inside vm->modules, NUL-terminated:
+ * the string the guest reads for the module. NAME, its first word (up to a
+ * space or tab), the boot module to load, is copied to `name` (if not NULL;
+ * cap bytes, CONFIG_STR_MAX always suffice). Returns 0, -ENOENT when the VM
+ * has no module i, -E2BIG when NAME does not fit in `name`; on error *spec
+ * is NULL and name "". */
+int config_module_spec(const struct vm_config *vm, uint32_t i, char *name, size_t cap,
+		       const char **spec);
 
 #endif

@@ -174,6 +174,11 @@ int config_check_machine(const struct hv_config *c, const struct config_machine 
 			     vm->image_line);
 		if (vm->initrd[0])
 			check_module(&r, m, vm, "initrd", vm->initrd, vm->initrd_line);
+		for (uint32_t k = 0; k < vm->module_count; k++) {
+			char name[CONFIG_STR_MAX];
+			if (config_module_spec(vm, k, name, sizeof(name), NULL) == 0)
+				check_module(&r, m, vm, "modules", name, vm->modules_line);
+		}
 	}
 	check_memory(&r, c, count, m->free_memory);
 	return r.line ? -EINVAL : 0;

@@ -1,4 +1,6 @@
 /* Multiboot v1 (spec 0.6.96) and raw guest loaders. */
+#include <stdarg.h>
+
 #include "hv/loader.h"
 #include "hv/errno.h"
 #include "hv/format.h"
@@ -12,11 +14,16 @@
 /* Info flags, spec s3.3 */
 #define MBI_MEM (1u << 0)
 #define MBI_CMDLINE (1u << 2)
+#define MBI_MODS (1u << 3)
 #define MBI_MMAP (1u << 6)
 #define MBI_LOADER_NAME (1u << 9)
 #define LOWER_MEM_KIB 640
 #define LOW_RAM_END 0x9FC00      /* conventional memory a PC reports as usable */
 #define HIGH_RAM_START 0x100000
+#define MOD_ECHO_MAX 40          /* a module's name quoted in a message is cut here */
+
+_Static_assert(CONFIG_MAX_MODULES <= MB_MODULES_MAX, "the loader takes every configured module");
+_Static_assert(MB_MODS_GPA + MB_MODULES_MAX * 16 <= MB_CMDLINE_GPA, "module array overlaps the command line");
 
 /* ELF32, System V ABI */
 #define ELF_MAGIC 0x464C457Fu
@@ -45,6 +52,10 @@ struct mb_mmap_entry {
 	uint32_t type;
 } __packed;
 
+struct mb_mod_entry {
+	uint32_t mod_start, mod_end, string, reserved;
+} __packed;
+
 static uint32_t rd32(const uint8_t *p)
 {
 	uint32_t v;
@@ -63,6 +74,40 @@ static int fail(char *err, size_t errlen, const char *msg, uint64_t a, uint64_t 
 {
 	hv_snprintf(err, errlen, msg, (unsigned long long)a, (unsigned long long)b);
 	return -EINVAL;
+}
+
+static int __printf(4, 5) failf(char *err, size_t errlen, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		hv_vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+static const char *mod_string(const struct mb_module *m)
+{
+	return m->cmdline ? m->cmdline : "";
+}
+
+/* A module's name (its string's first word) made safe to quote: cut at
+ * MOD_ECHO_MAX bytes, bytes that are not printable ASCII shown as '?'. */
+static const char *mod_name(const struct mb_module *m, char buf[MOD_ECHO_MAX + 4])
+{
+	const char *s = mod_string(m);
+	size_t n = 0;
+
+	for (; s[n] && s[n] != ' ' && s[n] != '\t' && n < MOD_ECHO_MAX; n++)
+		buf[n] = s[n] > 0x20 && s[n] < 0x7F ? s[n] : '?';
+	if (s[n] && s[n] != ' ' && s[n] != '\t') {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 static struct segment seg(uint16_t sel, uint64_t base, uint32_t limit, uint16_t attrib)
@@ -104,18 +149,25 @@ static bool fits(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
 	return gpa + len >= gpa && gpa + len <= mem->ram_size;
 }
 
-static int write_info(const struct guest_mem *mem, const char *image_name, const char *cmdline)
+/* Where everything goes, worked out before anything is written. */
+struct mb_plan {
+	uint64_t entry;
+	uint64_t image_end; /* end of the highest loaded segment (bss included) */
+	uint64_t mod_start[MB_MODULES_MAX];
+	size_t line_len;    /* the command line, its NUL included */
+	char line[MB_AREA_END - MB_CMDLINE_GPA];
+};
+
+static int write_info(const struct guest_mem *mem, const struct mb_plan *plan,
+		      const struct mb_module *mods, size_t count)
 {
 	struct mb_info info = {0};
 	struct mb_mmap_entry mmap[2] = {
 		{sizeof(struct mb_mmap_entry) - 4, 0, LOW_RAM_END, 1},
 		{sizeof(struct mb_mmap_entry) - 4, HIGH_RAM_START, mem->ram_size - HIGH_RAM_START, 1},
 	};
-	char line[MB_AREA_END - MB_CMDLINE_GPA];
-	/* As QEMU does: the command line starts with the image's name. */
-	int n = hv_snprintf(line, sizeof(line), "%s%s%s", image_name, cmdline[0] ? " " : "", cmdline);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return -E2BIG;
+	struct mb_mod_entry entries[MB_MODULES_MAX];
+	uint64_t str = MB_CMDLINE_GPA + plan->line_len;
 
 	info.flags = MBI_MEM | MBI_CMDLINE | MBI_MMAP;
 	info.mem_lower = LOWER_MEM_KIB;
@@ -123,16 +175,35 @@ static int write_info(const struct guest_mem *mem, const char *image_name, const
 	info.cmdline = MB_CMDLINE_GPA;
 	info.mmap_addr = MB_MMAP_GPA;
 	info.mmap_length = sizeof(mmap);
+	if (count) {
+		info.flags |= MBI_MODS;
+		info.mods_count = (uint32_t)count;
+		info.mods_addr = MB_MODS_GPA;
+	}
 	int err = mem->write(mem->ctx, MB_INFO_GPA, &info, sizeof(info));
 	if (!err)
 		err = mem->write(mem->ctx, MB_MMAP_GPA, mmap, sizeof(mmap));
 	if (!err)
-		err = mem->write(mem->ctx, MB_CMDLINE_GPA, line, (size_t)n + 1);
+		err = mem->write(mem->ctx, MB_CMDLINE_GPA, plan->line, plan->line_len);
+	for (size_t i = 0; i < count && !err; i++) {
+		const char *s = mod_string(&mods[i]);
+		size_t n = strlen(s) + 1; /* fits: plan_strings() measured it */
+		/* mod_end is one past the last byte, as GRUB and QEMU give it. */
+		uint64_t start = plan->mod_start[i];
+		entries[i] = (struct mb_mod_entry){(uint32_t)start, (uint32_t)(start + mods[i].len),
+						   (uint32_t)str, 0};
+		err = mem->write(mem->ctx, str, s, n);
+		str += n;
+	}
+	if (!err && count)
+		err = mem->write(mem->ctx, MB_MODS_GPA, entries, count * sizeof(entries[0]));
 	return err;
 }
 
-static int load_elf32(const struct guest_mem *mem, const uint8_t *img, size_t len, uint64_t *entry,
-		      char *err, size_t errlen)
+/* The loaders below run twice: first to check the image and find where it
+ * ends (write = false), then, once the modules are placed too, to load it. */
+static int load_elf32(const struct guest_mem *mem, const uint8_t *img, size_t len, bool write,
+		      uint64_t *entry, uint64_t *end, char *err, size_t errlen)
 {
 	if (len < 52 || rd32(img) != ELF_MAGIC || img[4] != ELFCLASS32 || rd16(img + 18) != EM_386)
 		return fail(err, errlen, "not an ELF32 i386 image and no a.out kludge in its multiboot header", 0, 0);
@@ -141,22 +212,25 @@ static int load_elf32(const struct guest_mem *mem, const uint8_t *img, size_t le
 	if (phentsize < 32 || phoff > len || (uint64_t)phnum * phentsize > len - phoff)
 		return fail(err, errlen, "ELF program headers run past the end of the image", 0, 0);
 	uint32_t loaded = 0;
+	*end = 0;
 	for (uint16_t i = 0; i < phnum; i++) {
 		const uint8_t *ph = img + phoff + (size_t)i * phentsize;
 		if (rd32(ph) != PT_LOAD)
 			continue;
 		uint32_t off = rd32(ph + 4), paddr = rd32(ph + 12), filesz = rd32(ph + 16), memsz = rd32(ph + 20);
+		uint64_t seg_end = (uint64_t)paddr + memsz;
 		if (filesz > memsz || off > len || filesz > len - off)
 			return fail(err, errlen, "ELF segment %llu is larger in the file than the image", i, 0);
 		if (!fits(mem, paddr, memsz))
 			return fail(err, errlen, "segment at 0x%llx (0x%llx bytes) does not fit in the VM's RAM",
 				    paddr, memsz);
-		if (paddr < MB_AREA_END && paddr + memsz > MB_INFO_GPA)
+		if (paddr < MB_AREA_END && seg_end > MB_INFO_GPA)
 			return fail(err, errlen, "segment at 0x%llx overlaps the multiboot info area 0x9000-0x9fff",
 				    paddr, 0);
-		if (mem->write(mem->ctx, paddr, img + off, filesz) ||
-		    mem->zero(mem->ctx, paddr + filesz, memsz - filesz))
+		if (write && (mem->write(mem->ctx, paddr, img + off, filesz) ||
+			      mem->zero(mem->ctx, paddr + filesz, memsz - filesz)))
 			return fail(err, errlen, "cannot write segment at 0x%llx", paddr, 0);
+		*end = MAX(*end, seg_end);
 		loaded++;
 	}
 	if (!loaded)
@@ -167,7 +241,7 @@ static int load_elf32(const struct guest_mem *mem, const uint8_t *img, size_t le
 
 /* The a.out kludge: the header's address fields say where the file goes. */
 static int load_aout(const struct guest_mem *mem, const uint8_t *img, size_t len, size_t hdr_off,
-		     uint64_t *entry, char *err, size_t errlen)
+		     bool write, uint64_t *entry, uint64_t *image_end, char *err, size_t errlen)
 {
 	const uint8_t *h = img + hdr_off;
 	if (hdr_off + 32 > len)
@@ -186,23 +260,115 @@ static int load_aout(const struct guest_mem *mem, const uint8_t *img, size_t len
 	if (!fits(mem, load_addr, end - load_addr))
 		return fail(err, errlen, "image at 0x%llx (0x%llx bytes) does not fit in the VM's RAM", load_addr,
 			    end - load_addr);
-	if (mem->write(mem->ctx, load_addr, img + file_off, size) ||
-	    mem->zero(mem->ctx, load_addr + size, end - load_addr - size))
+	if (write && (mem->write(mem->ctx, load_addr, img + file_off, size) ||
+		      mem->zero(mem->ctx, load_addr + size, end - load_addr - size)))
 		return fail(err, errlen, "cannot write the image at 0x%llx", load_addr, 0);
 	*entry = rd32(h + 28);
+	*image_end = end;
 	return 0;
 }
 
-int load_multiboot(const struct guest_mem *mem, const uint8_t *image, size_t len,
-		   const char *image_name, const char *cmdline, struct boot_state *st, char *err,
-		   size_t errlen)
+static int load_image(const struct guest_mem *mem, const uint8_t *image, size_t len, uint32_t flags,
+		      size_t hdr_off, bool write, struct mb_plan *plan, char *err, size_t errlen)
 {
+	if (flags & MB1_FLAG_AOUT_KLUDGE)
+		return load_aout(mem, image, len, hdr_off, write, &plan->entry, &plan->image_end, err,
+				 errlen);
+	return load_elf32(mem, image, len, write, &plan->entry, &plan->image_end, err, errlen);
+}
+
+/* Modules go one after the other, each on a page boundary (what a header's
+ * flags bit 0 may demand; done always), the first on the first page at or
+ * above 1 MiB past the image: clear of the image, the info area and the
+ * BIOS area below 1 MiB, in the RAM the memory map calls usable, as GRUB
+ * and QEMU place them. An empty module still takes a page, so no two
+ * modules share a start address. */
+static int place_modules(const struct guest_mem *mem, const struct mb_module *mods, size_t count,
+			 struct mb_plan *plan, char *err, size_t errlen)
+{
+	uint64_t at = MAX(plan->image_end, HIGH_RAM_START);
+	char name[MOD_ECHO_MAX + 4];
+
+	/* Saturated: a start past 4 GiB is refused below anyway. */
+	at = at > UINT64_MAX - PAGE_SIZE ? UINT64_MAX : ALIGN_UP(at, PAGE_SIZE);
+	for (size_t i = 0; i < count; i++) {
+		uint64_t len = mods[i].len;
+		if (!mods[i].data && len)
+			return failf(err, errlen, -EINVAL, "module %zu '%s' has no data", i + 1,
+				     mod_name(&mods[i], name));
+		if (len > mem->ram_size || at > mem->ram_size - len)
+			return failf(err, errlen, -ENOSPC,
+				     "module %zu '%s' at 0x%llx (0x%llx bytes) does not fit in the VM's RAM, "
+				     "which ends at 0x%llx", i + 1, mod_name(&mods[i], name),
+				     (unsigned long long)at, (unsigned long long)len,
+				     (unsigned long long)mem->ram_size);
+		/* mod_start and mod_end are 32-bit, mod_end one past the end. */
+		if (at + len > UINT32_MAX)
+			return failf(err, errlen, -EINVAL,
+				     "module %zu '%s' at 0x%llx (0x%llx bytes) would end above 4 GiB, "
+				     "beyond multiboot's 32-bit addresses", i + 1, mod_name(&mods[i], name),
+				     (unsigned long long)at, (unsigned long long)len);
+		plan->mod_start[i] = at;
+		at = ALIGN_UP(at + MAX(len, 1), PAGE_SIZE);
+	}
+	return 0;
+}
+
+/* The command line, as QEMU gives it: the image's name first; then each
+ * module's string right after it, all inside the info area. */
+static int plan_strings(const char *image_name, const char *cmdline, const struct mb_module *mods,
+			size_t count, struct mb_plan *plan, char *err, size_t errlen)
+{
+	const size_t space = sizeof(plan->line);
+	int n = hv_snprintf(plan->line, space, "%s%s%s", image_name, cmdline[0] ? " " : "", cmdline);
+	if (n < 0 || (size_t)n >= space)
+		return fail(err, errlen, "command line too long for the multiboot info area", 0, 0);
+	plan->line_len = (size_t)n + 1;
+
+	size_t used = plan->line_len;
+	for (size_t i = 0; i < count; i++)
+		used += strnlen(mod_string(&mods[i]), space) + 1;
+	if (used > space)
+		return failf(err, errlen, -E2BIG,
+			     "the command line and the module strings (%zu bytes) do not fit in the "
+			     "multiboot info area (%zu bytes at 0x%x)", used, space, MB_CMDLINE_GPA);
+	return 0;
+}
+
+static int write_modules(const struct guest_mem *mem, const struct mb_module *mods, size_t count,
+			 const struct mb_plan *plan, char *err, size_t errlen)
+{
+	char name[MOD_ECHO_MAX + 4];
+
+	for (size_t i = 0; i < count; i++) {
+		uint64_t start = plan->mod_start[i], end = start + mods[i].len;
+		/* The rest of its last page zeroed too: the same bytes on every load. */
+		uint64_t pad_end = MIN(ALIGN_UP(start + MAX(mods[i].len, 1), PAGE_SIZE), mem->ram_size);
+		if ((mods[i].len && mem->write(mem->ctx, start, mods[i].data, mods[i].len)) ||
+		    mem->zero(mem->ctx, end, pad_end - end))
+			return failf(err, errlen, -EFAULT, "cannot write module %zu '%s' at 0x%llx", i + 1,
+				     mod_name(&mods[i], name), (unsigned long long)start);
+	}
+	return 0;
+}
+
+int load_multiboot_modules(const struct guest_mem *mem, const uint8_t *image, size_t len,
+			   const char *image_name, const char *cmdline,
+			   const struct mb_module *mods, size_t count, struct boot_state *st,
+			   char *err, size_t errlen)
+{
+	struct mb_plan plan;
 	size_t off;
 	uint32_t flags = 0;
 	bool found = false;
 
 	if (mem->ram_size < 2 * HIGH_RAM_START)
 		return fail(err, errlen, "multiboot guests need at least 2 MiB of RAM", 0, 0);
+	if (count > MB_MODULES_MAX)
+		return failf(err, errlen, -E2BIG, "too many multiboot modules (%zu, at most %d)", count,
+			     MB_MODULES_MAX);
+	if (count && !mods)
+		return fail(err, errlen, "no module list given for %llu modules", count, 0);
 	for (off = 0; off + 12 <= len && off < MB1_SEARCH_LIMIT; off += 4) {
 		if (rd32(image + off) != MB1_HEADER_MAGIC)
 			continue;
@@ -214,17 +380,32 @@ int load_multiboot(const struct guest_mem *mem, const uint8_t *image, size_t len
 	}
 	if (!found)
 		return fail(err, errlen, "not a multiboot image: no valid header in the first 8 KiB", 0, 0);
-	uint64_t entry;
-	int r = flags & MB1_FLAG_AOUT_KLUDGE ? load_aout(mem, image, len, off, &entry, err, errlen)
-					     : load_elf32(mem, image, len, &entry, err, errlen);
+	int r = load_image(mem, image, len, flags, off, false, &plan, err, errlen);
+	if (!r)
+		r = plan_strings(image_name ? image_name : "", cmdline ? cmdline : "", mods, count, &plan,
+				 err, errlen);
+	if (!r)
+		r = place_modules(mem, mods, count, &plan, err, errlen);
+	/* Checked: now write. */
+	if (!r)
+		r = load_image(mem, image, len, flags, off, true, &plan, err, errlen);
+	if (!r)
+		r = write_modules(mem, mods, count, &plan, err, errlen);
+	if (!r && write_info(mem, &plan, mods, count))
+		r = failf(err, errlen, -EFAULT, "cannot write the multiboot info block at 0x%x", MB_INFO_GPA);
 	if (r)
 		return r;
-	if (write_info(mem, image_name, cmdline))
-		return fail(err, errlen, "command line too long for the multiboot info area", 0, 0);
-	flat32(st, entry);
+	flat32(st, plan.entry);
 	st->regs.gpr[GPR_RAX] = MB1_BOOT_MAGIC;
 	st->regs.gpr[GPR_RBX] = MB_INFO_GPA;
 	return 0;
+}
+
+int load_multiboot(const struct guest_mem *mem, const uint8_t *image, size_t len,
+		   const char *image_name, const char *cmdline, struct boot_state *st, char *err,
+		   size_t errlen)
+{
+	return load_multiboot_modules(mem, image, len, image_name, cmdline, NULL, 0, st, err, errlen);
 }
 
 /* Identity map of the first 4 GiB with 2 MiB pages at LONG_MODE_PT_GPA:

@@ -425,12 +425,13 @@ static int load_image(struct vm *vm, struct boot_state *st)
 	struct vmm_vm *m = vm->vmm;
 	const struct vm_config *c = m->cfg;
 	struct guest_mem gm = {guest_write, guest_zero, c->memory, vm};
-	char err[160];
+	char err[CONFIG_ERR_MAX];
 	uint64_t rsdp = write_platform_tables(vm, c);
 	int r;
 	switch (c->entry) {
 	case ENTRY_MULTIBOOT:
-		r = load_multiboot(&gm, m->image, m->image_len, c->image, c->cmdline, st, err, sizeof(err));
+		r = load_multiboot_modules(&gm, m->image, m->image_len, c->image, c->cmdline, m->mods, m->mod_count,
+					   st, err, sizeof(err));
 		break;
 	case ENTRY_LINUX:
 		r = load_linux_image(vm, &gm, rsdp, st, err, sizeof(err));
@@ -584,6 +585,17 @@ static int setup_vm(const struct vm_config *c, const struct boot_info *bi, struc
 		m->initrd = (const uint8_t *)rd->start;
 		m->initrd_len = (size_t)(rd->end - rd->start);
 	}
+	for (uint32_t i = 0; i < c->module_count; i++) {
+		char name[CONFIG_STR_MAX];
+		const char *spec;
+		const struct boot_module *bm = NULL;
+		if (!config_module_spec(c, i, name, sizeof(name), &spec))
+			bm = find_module(bi, name);
+		if (!bm) /* config_check_machine() saw it: the module list changed? */
+			return -ENOENT;
+		m->mods[i] = (struct mb_module){(const uint8_t *)bm->start, (size_t)(bm->end - bm->start), spec};
+	}
+	m->mod_count = c->module_count;
 	/* vCPU n runs on the n-th listed CPU; vCPU 0 is the BSP and starts
 	 * at the image's entry, the others wait for INIT/SIPI from it. The
 	 * vCPUs exist before loading: the firmware tables list them. */

@@ -6,6 +6,7 @@
 #define HV_VMM_PRIV_H
 
 #include "hv/config.h"
+#include "hv/loader.h"
 #include "hv/shell.h"
 #include "hv/spinlock.h"
 #include "hv/vm.h"
@@ -26,6 +27,8 @@ struct vmm_vm {
 	size_t image_len;
 	const uint8_t *initrd;
 	size_t initrd_len;
+	struct mb_module mods[CONFIG_MAX_MODULES]; /* entry = "multiboot" */
+	size_t mod_count;
 	volatile bool poweroff_pending; /* the guest entered ACPI S5 */
 	char reset_msg[VMM_REASON_MAX]; /* why the pending reset happens */
 	volatile uint32_t reset_pending; /* bit n: vCPU n has yet to reset */

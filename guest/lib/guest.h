@@ -20,6 +20,8 @@ struct boot_info {
 	uint32_t mem_lower_kib;
 	uint32_t mem_upper_kib;
 	char cmdline[256]; /* "" when the loader gave none */
+	uint32_t mods_count;  /* boot modules (0 when the loader gave none) */
+	uint32_t mods_addr;   /* their struct mb_module array (multiboot.h) */
 };
 extern struct boot_info boot_info;
 

@@ -8,6 +8,14 @@
 #define MB_BOOT_MAGIC 0x2BADB002 /* EAX at entry, s3.2 */
 #define MB_INFO_MEMORY (1U << 0) /* mem_lower/mem_upper valid */
 #define MB_INFO_CMDLINE (1U << 2) /* cmdline valid */
+#define MB_INFO_MODS (1U << 3)    /* mods_count/mods_addr valid */
+
+/* One boot module (s3.3): [mod_start, mod_end) and its command line. */
+struct mb_module {
+	uint32_t mod_start, mod_end;
+	uint32_t string; /* physical address of a NUL-terminated string */
+	uint32_t reserved;
+};
 
 struct mb_info {
 	uint32_t flags;
@@ -15,6 +23,8 @@ struct mb_info {
 	uint32_t mem_upper; /* KiB of contiguous memory from 1 MiB */
 	uint32_t boot_device;
 	uint32_t cmdline; /* physical address of a NUL-terminated string */
+	uint32_t mods_count;
+	uint32_t mods_addr; /* physical address of mods_count struct mb_module */
 };
 
 #endif

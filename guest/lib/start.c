@@ -31,6 +31,10 @@ static void copy_boot_info(const struct mb_info *mb)
 			n = sizeof(boot_info.cmdline) - 1;
 		memcpy(boot_info.cmdline, s, n);
 	}
+	if (mb->flags & MB_INFO_MODS) {
+		boot_info.mods_count = mb->mods_count;
+		boot_info.mods_addr = mb->mods_addr;
+	}
 }
 
 void guest_start(uint32_t magic, const struct mb_info *mb)

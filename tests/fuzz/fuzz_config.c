@@ -64,6 +64,42 @@ static void check_error(const char *err, const struct hv_config *cfg, uint32_t l
 	check(!strchr(err, '\n'));
 }
 
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* modules: only for multiboot; 1..16 trimmed specs packed back to back,
+ * each with a NAME, no commas; the rest of the array zero. */
+static void check_modules(const struct vm_config *vm, uint32_t lines)
+{
+	char name[CONFIG_STR_MAX];
+	const char *spec;
+	size_t used = 0;
+
+	check(vm->module_count <= CONFIG_MAX_MODULES);
+	if (vm->module_count) {
+		check(vm->entry == ENTRY_MULTIBOOT);
+		check_key_line(vm, vm->modules_line, lines);
+	} else {
+		check(vm->modules_line == 0);
+	}
+	for (uint32_t m = 0; m < vm->module_count; m++) {
+		check(config_module_spec(vm, m, name, sizeof(name), &spec) == 0);
+		check(spec == vm->modules + used);
+		size_t n = strlen(spec), w = strlen(name);
+		check(n >= 1 && !is_blank(spec[0]) && !is_blank(spec[n - 1]) && !strchr(spec, ','));
+		check(w >= 1 && w <= n && strncmp(spec, name, w) == 0);
+		check(w == n || is_blank(spec[w]));
+		check(!strchr(name, ' ') && !strchr(name, '\t'));
+		used += n + 1;
+	}
+	check(used <= CONFIG_STR_MAX);
+	check(config_module_spec(vm, vm->module_count, name, sizeof(name), &spec) == -ENOENT);
+	for (size_t k = used; k < CONFIG_STR_MAX; k++)
+		check(vm->modules[k] == '\0');
+}
+
 static void check_vm(const struct hv_config *cfg, uint32_t i, uint32_t lines)
 {
 	const struct vm_config *vm = &cfg->vm[i];
@@ -104,6 +140,8 @@ static void check_vm(const struct hv_config *cfg, uint32_t i, uint32_t lines)
 	} else {
 		check(vm->initrd_line == 0);
 	}
+
+	check_modules(vm, lines);
 
 	switch (vm->entry) {
 	case ENTRY_MULTIBOOT:
@@ -224,6 +262,11 @@ static uint32_t first_machine_problem(const struct hv_config *cfg, const struct 
 			keep_first(&first, vm->image_line);
 		if (vm->initrd[0] && !has_module(NULL, vm->initrd))
 			keep_first(&first, vm->initrd_line);
+		for (uint32_t k = 0; k < vm->module_count; k++) {
+			char name[CONFIG_STR_MAX];
+			if (config_module_spec(vm, k, name, sizeof(name), NULL) == 0 && !has_module(NULL, name))
+				keep_first(&first, vm->modules_line);
+		}
 		for (uint32_t o = 0; o < i; o++)
 			counted |= cfg->vm[o].shared_size &&
 				   !strcmp(cfg->vm[o].shared_name, vm->shared_name);

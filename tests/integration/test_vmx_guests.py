@@ -178,3 +178,35 @@ def test_test_devices_answer_like_qemus_only_where_configured():
     run.require(r"\[plain\] testdev: FAIL fw_cfg_signature_is_qemu")
     # its first touch of the absent MMIO region stops only that VM
     run.require(r"vm plain: stopped: unmapped access at 0xff000000")
+
+
+@bochs
+def test_multiboot_modules_reach_the_guest_as_under_qemu(tmp_path):
+    # the same image, command line and modules under `qemu -kernel -initrd`
+    # and under the hypervisor (modules = ...): the guest reports identical
+    # module strings, sizes and checksums, each on a page boundary
+    import random
+    import re
+    import subprocess
+    rnd = random.Random(5)
+    (tmp_path / "one.bin").write_bytes(bytes(rnd.getrandbits(8) for _ in range(5000)))
+    (tmp_path / "two.txt").write_bytes(b"second module")
+    hello = guest("hello.elf")[0]
+    q = subprocess.run(["qemu-system-x86_64", "-machine", "pc,accel=tcg", "-m", "16M", "-display", "none",
+                        "-serial", "stdio", "-monitor", "none", "-no-reboot",
+                        "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-kernel", hello,
+                        "-append", "x=1", "-initrd", "one.bin alpha beta,two.txt"],
+                       cwd=tmp_path, capture_output=True, timeout=60)
+    qemu_lines = re.findall(r"^hello: module .*$", q.stdout.decode().replace("\r\n", "\n"), re.M)
+    assert len(qemu_lines) == 2, q.stdout
+    cfg = ('[hypervisor]\non_all_stopped = "poweroff"\n'
+           '[vm hello]\ncpus = [1]\nmemory = "16M"\nimage = "hello.elf"\ncmdline = "x=1"\n'
+           'modules = "one.bin alpha beta, two.txt"\n')
+    run = run_bochs("", cpus=2, config=cfg, timeout=240,
+                    modules=[guest("hello.elf"), (str(tmp_path / "one.bin"), "one.bin"),
+                             (str(tmp_path / "two.txt"), "two.txt")])
+    assert not run.timed_out, run.output
+    hv_lines = re.findall(r"^\[[^]]*\] \[hello\] (hello: module .*)$", run.output, re.M)
+    assert hv_lines == qemu_lines, (hv_lines, qemu_lines)
+    assert all("unaligned" not in line for line in hv_lines)
+    run.require(r"vm hello: exited code=0$")

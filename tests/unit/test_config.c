@@ -299,9 +299,108 @@ static void test_optional_keys_take_their_defaults(void **state)
 	assert_int_equal(cfg.vm[0].memory_line, 3);
 	assert_int_equal(cfg.vm[0].image_line, 4);
 	assert_int_equal(cfg.vm[0].initrd_line, 0);
+	assert_int_equal(cfg.vm[0].module_count, 0);
+	assert_int_equal(cfg.vm[0].modules_line, 0);
+	static const char no_modules[CONFIG_STR_MAX];
+	assert_memory_equal(cfg.vm[0].modules, no_modules, sizeof(no_modules));
+	assert_int_equal(config_module_spec(&cfg.vm[0], 0, NULL, 0, NULL), -ENOENT);
 
 	parse_ok("[hypervisor]\non_all_stopped = \"halt\"\n[vm a]\ncpus=[0]\nmemory=1M\nimage=\"a\"\n");
 	assert_int_equal(cfg.on_all_stopped, ALL_STOPPED_HALT);
+}
+
+/* Module i's NAME and whole spec, through the helper the VMM uses. */
+static void assert_module(const struct vm_config *vm, uint32_t i, const char *name, const char *spec)
+{
+	char buf[CONFIG_STR_MAX];
+	const char *got = NULL;
+
+	assert_int_equal(config_module_spec(vm, i, buf, sizeof(buf), &got), 0);
+	assert_string_equal(buf, name);
+	assert_non_null(got);
+	assert_string_equal(got, spec);
+	assert_true(got >= vm->modules && got < vm->modules + sizeof(vm->modules));
+}
+
+static void test_modules_are_split_into_trimmed_specs(void **state)
+{
+	(void)state;
+	parse_ok("[vm mb]\ncpus = [0]\nmemory = 64M\nimage = \"kernel.elf\"\n"
+		 "modules = \"a.bin arg1  arg2 ,b.bin,\t /boot/c.img x=1\t\"\n");
+	const struct vm_config *vm = &cfg.vm[0];
+	assert_int_equal(vm->module_count, 3);
+	assert_int_equal(vm->modules_line, 5);
+	assert_module(vm, 0, "a.bin", "a.bin arg1  arg2");
+	assert_module(vm, 1, "b.bin", "b.bin");
+	assert_module(vm, 2, "/boot/c.img", "/boot/c.img x=1");
+	/* stored back to back, the rest zero */
+	static const char packed[] = "a.bin arg1  arg2\0b.bin\0/boot/c.img x=1";
+	assert_memory_equal(vm->modules, packed, sizeof(packed));
+	for (size_t k = sizeof(packed); k < sizeof(vm->modules); k++)
+		assert_int_equal(vm->modules[k], 0);
+	assert_int_equal(config_module_spec(vm, 3, NULL, 0, NULL), -ENOENT);
+	assert_int_equal(config_module_spec(vm, UINT32_MAX, NULL, 0, NULL), -ENOENT);
+}
+
+static void test_module_spec_helper_reports_small_buffers_and_takes_nulls(void **state)
+{
+	(void)state;
+	parse_ok("[vm mb]\ncpus = [0]\nmemory = 64M\nimage = \"k\"\nmodules = \"abcd\targs, e\"\n");
+	const struct vm_config *vm = &cfg.vm[0];
+	char name[5];
+	const char *spec = "unchanged";
+
+	assert_int_equal(config_module_spec(vm, 0, name, sizeof(name), NULL), 0);
+	assert_string_equal(name, "abcd"); /* a tab ends the name too */
+	assert_int_equal(config_module_spec(vm, 0, name, 4, &spec), -E2BIG);
+	assert_string_equal(name, "");
+	assert_null(spec);
+	assert_int_equal(config_module_spec(vm, 0, name, 0, NULL), -E2BIG);
+	assert_int_equal(config_module_spec(vm, 1, NULL, 0, &spec), 0);
+	assert_string_equal(spec, "e");
+	assert_int_equal(config_module_spec(vm, 2, name, sizeof(name), &spec), -ENOENT);
+	assert_string_equal(name, "");
+	assert_null(spec);
+}
+
+/* Whatever a vm_config holds, the helper stays inside its modules array. */
+static void test_module_spec_helper_stays_inside_a_corrupt_config(void **state)
+{
+	(void)state;
+	static struct vm_config vm;
+	const char *spec;
+
+	memset(vm.modules, 'x', sizeof(vm.modules)); /* no NUL anywhere */
+	vm.module_count = CONFIG_MAX_MODULES;
+	assert_int_equal(config_module_spec(&vm, 0, NULL, 0, &spec), -ENOENT);
+	assert_int_equal(config_module_spec(&vm, 15, NULL, 0, &spec), -ENOENT);
+	vm.modules[sizeof(vm.modules) - 1] = '\0'; /* one spec filling the array */
+	assert_int_equal(config_module_spec(&vm, 0, NULL, 0, &spec), 0);
+	assert_int_equal(config_module_spec(&vm, 1, NULL, 0, &spec), -ENOENT);
+	vm.module_count = UINT32_MAX;
+	assert_int_equal(config_module_spec(&vm, 16, NULL, 0, &spec), -ENOENT);
+}
+
+#define MB_VM "[vm a]\ncpus = [0]\nmemory = 16M\nimage = \"a\"\n" /* lines 1-4 */
+#define S64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void test_sixteen_modules_and_longest_string_are_accepted(void **state)
+{
+	(void)state;
+	parse_ok(MB_VM "modules = \"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p\"\n");
+	assert_int_equal(cfg.vm[0].module_count, 16);
+	assert_module(&cfg.vm[0], 15, "p", "p");
+
+	/* 255 bytes, one module: the packed form fits exactly. */
+	char text[400];
+	snprintf(text, sizeof(text), MB_VM "modules = \"%s\"\n",
+		 S64 S64 S64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde");
+	parse_ok(text);
+	assert_int_equal(strlen(cfg.vm[0].modules), 255);
+	/* 16 one-letter modules with spaces: trimming only shortens */
+	parse_ok(MB_VM "modules = \" a , b , c , d , e , f , g , h , i , j , k , l , m , n , o , p \"\n");
+	assert_module(&cfg.vm[0], 0, "a", "a");
+	assert_module(&cfg.vm[0], 15, "p", "p");
 }
 
 static void test_sizes_accept_decimal_hex_suffixes_and_strings(void **state)
@@ -746,6 +845,37 @@ static const struct bad_case bad_cases[] = {
 	  "\"real\", \"protected\", \"long\", \"linux\")" },
 	{ "test_initrd_without_linux_entry_is_rejected", A "initrd = \"initrd.gz\"\n",
 	  "hv.cfg:5: vm a: initrd: only with entry = \"linux\"" },
+
+	/* modules */
+	{ "test_modules_with_linux_entry_are_rejected_on_their_line",
+	  A "modules = \"a.bin\"\nentry = \"linux\"\n",
+	  "hv.cfg:5: vm a: modules: only with entry = \"multiboot\"" },
+	{ "test_modules_with_raw_entry_are_rejected",
+	  A "entry = \"protected\"\nload_addr = 0x100000\nentry_addr = 0x100000\n"
+	    "modules = \"a.bin\"\n",
+	  "hv.cfg:8: vm a: modules: only with entry = \"multiboot\"" },
+	{ "test_empty_modules_are_rejected", A "modules = \"\"\n",
+	  "hv.cfg:5: vm a: modules: must name a module, not be empty" },
+	{ "test_blank_module_is_rejected", A "modules = \"  \"\n",
+	  "hv.cfg:5: vm a: modules: module 1 has no name (expected \"NAME [ARGS], NAME [ARGS]...\")" },
+	{ "test_module_between_two_commas_is_rejected", A "modules = \"a.bin x, \t ,c\"\n",
+	  "hv.cfg:5: vm a: modules: module 2 has no name (expected \"NAME [ARGS], NAME [ARGS]...\")" },
+	{ "test_trailing_comma_in_modules_is_rejected", A "modules = \"a.bin,\"\n",
+	  "hv.cfg:5: vm a: modules: module 2 has no name (expected \"NAME [ARGS], NAME [ARGS]...\")" },
+	{ "test_leading_comma_in_modules_is_rejected", A "modules = \",a.bin\"\n",
+	  "hv.cfg:5: vm a: modules: module 1 has no name (expected \"NAME [ARGS], NAME [ARGS]...\")" },
+	{ "test_seventeen_modules_are_rejected", A "modules = \"a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q\"\n",
+	  "hv.cfg:5: vm a: modules: too many modules (17, at most 16)" },
+	{ "test_modules_as_list_are_rejected", A "modules = [1, 2]\n",
+	  "hv.cfg:5: vm a: modules: expected a string in double quotes, not a list" },
+	{ "test_unquoted_modules_are_rejected", A "modules = a\n",
+	  "hv.cfg:5: vm a: modules: expected a string in double quotes, got 'a'" },
+	{ "test_duplicate_modules_key_is_rejected", A "modules = \"a\"\nmodules = \"b\"\n",
+	  "hv.cfg:6: duplicate key 'modules' in [vm a] (first on line 5)" },
+	{ "test_modules_of_256_bytes_are_rejected",
+	  A "modules = \"" CHUNK CHUNK CHUNK CHUNK CHUNK CHUNK CHUNK CHUNK CHUNK CHUNK CHUNK
+	  CHUNK CHUNK CHUNK CHUNK CHUNK "\"\n",
+	  "hv.cfg:5: vm a: modules: string too long (256 bytes, at most 255)" },
 	{ "test_load_addr_with_linux_entry_is_rejected", A "entry = \"linux\"\nload_addr = 0x100000\n",
 	  "hv.cfg:6: vm a: load_addr: not allowed with entry = \"linux\" (the image's headers give "
 	  "the addresses)" },
@@ -955,6 +1085,10 @@ int main(void)
 		T(test_full_config_with_two_vms_sets_every_field),
 		T(test_optional_keys_take_their_defaults),
 		T(test_linux_vm_with_initrd_and_platform_options),
+		T(test_modules_are_split_into_trimmed_specs),
+		T(test_module_spec_helper_reports_small_buffers_and_takes_nulls),
+		T(test_module_spec_helper_stays_inside_a_corrupt_config),
+		T(test_sixteen_modules_and_longest_string_are_accepted),
 		T(test_firmware_keys_set_every_new_field),
 		T(test_console_takes_each_port_and_standard_rate),
 		T(test_log_levels_map_to_printk_levels),

@@ -125,6 +125,14 @@ static void test_missing_initrd_module_is_reported_on_the_initrd_line(void **sta
 	check_fails(&m, "hv.cfg:6: vm a: initrd: no boot module named 'rootfs.cpio'");
 }
 
+static void test_missing_multiboot_module_is_reported_on_the_modules_line(void **state)
+{
+	(void)state;
+	parse_ok("[vm a]\ncpus = [0]\nmemory = 16M\nimage = \"a\"\nmodules = \"b arg, ramdisk.img x\"\n");
+	struct config_machine m = machine(1, 1ULL << 30);
+	check_fails(&m, "hv.cfg:5: vm a: modules: no boot module named 'ramdisk.img'");
+}
+
 static void test_long_module_name_is_cut_and_masked_in_the_message(void **state)
 {
 	(void)state;
@@ -302,6 +310,7 @@ int main(void)
 		T(test_missing_image_module_is_reported_on_the_image_line),
 		T(test_missing_kernel_module_names_the_kernel_key),
 		T(test_missing_initrd_module_is_reported_on_the_initrd_line),
+		T(test_missing_multiboot_module_is_reported_on_the_modules_line),
 		T(test_long_module_name_is_cut_and_masked_in_the_message),
 		T(test_memory_overflow_names_the_vm_that_overflows_with_the_total),
 		T(test_memory_counts_readonly_and_each_shared_region_once),
