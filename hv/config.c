@@ -260,17 +260,6 @@ static struct slice slice_trim(struct slice a)
 	return a;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* The language's integer: decimal or 0x hex, then an optional K, M or G
  * (either case) multiplying by KiB, MiB or GiB. The whole slice must be the
  * number and it must fit in 64 bits. */
@@ -294,7 +283,7 @@ static bool parse_integer(struct slice a, uint64_t *out)
 	if (i == end)
 		return false;
 	for (; i < end; i++) {
-		int d = hex_digit(a.s[i]);
+		int d = hex_digit_value(a.s[i]);
 		if (d < 0 || (unsigned)d >= base)
 			return false;
 		if (v > (UINT64_MAX - (unsigned)d) / base)
