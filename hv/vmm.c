@@ -757,8 +757,12 @@ int vmm_vm_start(struct vm *vm, char *msg, size_t msglen)
 		hv_snprintf(msg, msglen, "still stopping: %u vCPUs have yet to leave", m->threads);
 		return -EBUSY;
 	}
-	/* each vCPU resets on its own CPU as its thread starts */
+	/* each vCPU resets on its own CPU as its thread starts, at once: the
+	 * operator's start ends any failure back-off */
 	m->poweroff_pending = false;
+	m->restart_at_tsc = 0;
+	m->failure_streak = 0;
+	m->last_failure_tsc = 0;
 	hv_snprintf(m->reset_msg, sizeof(m->reset_msg), "started from the shell");
 	__atomic_store_n(&m->reset_pending, (1U << vm->vcpu_count) - 1, __ATOMIC_RELEASE);
 	for (uint32_t i = 0; i < vm->vcpu_count; i++)
@@ -783,6 +787,7 @@ int vmm_vm_restart(struct vm *vm, char *msg, size_t msglen)
 {
 	if (vm->state != VM_RUNNING)
 		return vmm_vm_start(vm, msg, msglen);
+	vmm_of(vm)->restart_at_tsc = 0;
 	request_reset(vm, "restarted from the shell");
 	return 0;
 }

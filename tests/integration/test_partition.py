@@ -64,7 +64,8 @@ def test_partitioned_vms_stay_isolated_restart_and_answer_the_shell():
         (r"^0000000000400010  ", "mem witness 0x3000000 16\r"),
         (r"^0000000003000000  ", "restart witness\r"),
         (r"VM 'witness' restarted", "stop tf\r"),
-        (r"VM 'tf' stopped", "bogus\r"),
+        (r"VM 'tf' stopped", "start tf\r"),
+        (r"VM 'tf' started", "bogus\r"),
         (r"unknown command 'bogus'", "console witness\r"),
         (r"input goes to vm witness", "back in the witness\r"),
         (r"got 'back in the witness'", ESCAPE + "poweroff\r"),
@@ -112,6 +113,7 @@ def test_partitioned_vms_stay_isolated_restart_and_answer_the_shell():
     run.require(r"vm witness: restarted from the shell$")
     assert len(re.findall(r"\[witness\] memcheck: region 0x400000\+0x100000", out)) == 2, out
     run.require(r"vm tf: stopped from the shell$")
+    run.require(r"vm tf: started from the shell$")  # reloaded (and soon failing again)
     run.require(r"error: unknown command 'bogus'")
     run.require(r"\[witness\] memcheck: got 'back in the witness'")
     run.require(r"hv: powering off")
