@@ -47,6 +47,14 @@ static void uart_tx(void *ctx, uint8_t byte)
 	b->ops->console_byte(b->vm, byte);
 }
 
+/* The board's timers are polled by vCPU 0 (irqchip_poll). */
+static void uart_deadline_changed(void *ctx)
+{
+	struct board *b = ctx;
+	if (b->vm->vcpu_count)
+		vcpu_kick(b->vm->vcpus[0], VCPU_REQ_TIMER);
+}
+
 static void reset_cb(void *ctx, const char *reason)
 {
 	struct board *b = ctx;
@@ -106,7 +114,8 @@ int board_create(struct vm *vm, const struct board_config *cfg, const struct boa
 	struct vclock clock = vm_vclock(vm);
 	struct io_bus *pio = &vm->bus[IO_BUS_PIO];
 
-	struct vuart_config uc = {cfg->uart_base, uart_tx, b, {board_irq, vm, cfg->uart_gsi}, clock};
+	struct vuart_config uc = {cfg->uart_base, uart_tx, b, {board_irq, vm, cfg->uart_gsi}, clock,
+				  uart_deadline_changed};
 	struct irq_out pit_irq = {board_irq, vm, GSI_PIT}, rtc_irq = {board_irq, vm, GSI_RTC};
 	struct vreset_config rc = {reset_cb, b};
 	struct vacpi_pm_config pmc = {pm1_sleep, b, {board_irq, vm, VACPI_PM_SCI_IRQ}};

@@ -374,10 +374,13 @@ int vuart_write(struct vuart *u, uint64_t port, uint32_t len, uint64_t val)
 	uint32_t off = (uint32_t)(port - u->cfg.base);
 
 	check_timeout(u, now);
+	uint64_t deadline = vuart_next_deadline(u);
 	for (uint32_t i = 0; i < len; i++) {
 		write_reg(u, off + i, (uint8_t)(val >> (8 * i)), now);
 		update_irq(u);
 	}
+	if (u->cfg.deadline_changed && vuart_next_deadline(u) != deadline)
+		u->cfg.deadline_changed(u->cfg.tx_ctx);
 	return 0;
 }
 
@@ -508,6 +511,9 @@ int vuart_init(struct vuart *u, const struct vuart_config *cfg)
 	u->dev.opaque = u;
 	u->dev.name = cfg->base == VUART_COM1_BASE ? "com1" :
 		      cfg->base == VUART_COM2_BASE ? "com2" : "uart";
+	/* its interrupt line goes through irq_out, its deadline through
+	 * deadline_changed: nothing else to re-check after a write */
+	u->dev.flags = cfg->deadline_changed ? IO_DEV_WRITES_SIGNAL_THEMSELVES : 0;
 	u->dll = VUART_DEFAULT_DIVISOR & 0xFF;
 	u->dlm = VUART_DEFAULT_DIVISOR >> 8;
 	u->modem_in = VUART_DEFAULT_MODEM_INPUTS;

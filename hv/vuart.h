@@ -104,6 +104,11 @@ struct vuart_config {
 	struct irq_out irq;
 	/* For the character timeout; without now_ns the timeout never fires. */
 	struct vclock clock;
+	/* Called (with tx_ctx) when a register write moved the timeout's
+	 * deadline (vuart_next_deadline()), so whoever polls it re-arms. With
+	 * it the device signals its own writes (IO_DEV_WRITES_SIGNAL_THEMSELVES):
+	 * a transmitted byte then costs no timer re-poll. May be NULL. */
+	void (*deadline_changed)(void *ctx);
 };
 
 struct vuart {

@@ -885,6 +885,67 @@ static void test_uart_registered_on_bus_answers_on_its_eight_ports(void **state)
 	assert_string_equal(u.dev.name, "com1");
 }
 
+/* --- deadline signalling (IO_DEV_WRITES_SIGNAL_THEMSELVES) ------------ */
+
+static unsigned deadline_calls;
+static void count_deadline_change(void *ctx)
+{
+	assert_ptr_equal(ctx, &txlen);
+	deadline_calls++;
+}
+
+static void use_deadline_signal(void)
+{
+	struct vuart_config c = config(BASE);
+	c.deadline_changed = count_deadline_change;
+	assert_int_equal(vuart_init(&u, &c), 0);
+	deadline_calls = 0;
+}
+
+static void test_uart_signals_its_own_writes_only_with_a_deadline_callback(void **state)
+{
+	(void)state;
+	assert_int_equal(u.dev.flags & IO_DEV_WRITES_SIGNAL_THEMSELVES, 0);
+	use_deadline_signal();
+	assert_int_equal(u.dev.flags & IO_DEV_WRITES_SIGNAL_THEMSELVES, IO_DEV_WRITES_SIGNAL_THEMSELVES);
+}
+
+static void test_uart_transmitting_does_not_move_the_timeout_deadline(void **state)
+{
+	(void)state;
+	use_deadline_signal();
+	wr(VUART_FCR, VUART_FCR_ENABLE);
+	rx("ab");
+	deadline_calls = 0;
+	txlen = 0;
+	for (int i = 0; i < 10; i++)
+		wr(VUART_THR, 'x');
+	wr(VUART_SCR, 0x55);
+	assert_int_equal(deadline_calls, 0);
+	assert_int_equal(txlen, 10);
+}
+
+static void test_uart_baud_change_and_fifo_reset_move_the_deadline_and_say_so(void **state)
+{
+	(void)state;
+	use_deadline_signal();
+	wr(VUART_FCR, VUART_FCR_ENABLE); /* nothing received: still no deadline */
+	assert_int_equal(deadline_calls, 0);
+	rx("a"); /* received data arms the character timeout (the host side kicks) */
+	uint64_t before = vuart_next_deadline(&u);
+	assert_true(before != DEADLINE_NONE);
+	assert_int_equal(deadline_calls, 0);
+	wr(VUART_LCR, VUART_LCR_DLAB); /* divisor 12 -> 1: a character takes less time */
+	wr(VUART_DLL, 1);
+	assert_int_equal(deadline_calls, 1);
+	wr(VUART_LCR, 0x03); /* 5 -> 8 data bits: a character takes longer again */
+	assert_int_equal(deadline_calls, 2);
+	assert_true(vuart_next_deadline(&u) < before);
+	wr(VUART_FCR, VUART_FCR_ENABLE | VUART_FCR_RX_RESET); /* data gone: no deadline */
+	assert_true(vuart_next_deadline(&u) == DEADLINE_NONE);
+	assert_int_equal(deadline_calls, 3);
+}
+
 static void test_uart_com2_answers_at_its_own_base(void **state)
 {
 	struct vuart_config c = config(VUART_COM2_BASE);
@@ -979,6 +1040,9 @@ int main(void)
 		T(test_uart_init_rejects_base_without_room_for_eight_ports),
 		T(test_uart_registered_on_bus_answers_on_its_eight_ports),
 		T(test_uart_com2_answers_at_its_own_base),
+		T(test_uart_signals_its_own_writes_only_with_a_deadline_callback),
+		T(test_uart_transmitting_does_not_move_the_timeout_deadline),
+		T(test_uart_baud_change_and_fifo_reset_move_the_deadline_and_say_so),
 		T(test_uart_peek_has_no_side_effects),
 	};
 
