@@ -2,13 +2,14 @@
 onto their own CPUs, isolation (a hostile guest is stopped, a witness's
 memory checksum never changes), restart of a triple-faulting VM, the
 operator shell on the serial line (Ctrl-] from a VM's input to the shell,
-`console VM` back), and a configuration refused before anything starts."""
+`console VM` back; also driven with pexpect), and a configuration refused
+before anything starts."""
 import os
 import re
 
 import pytest
 
-from emu import ROOT, guest, have, run_bochs_interactive
+from emu import ROOT, BochsSerial, guest, have, run_bochs_interactive
 
 bochs = pytest.mark.skipif(not have("bochs"), reason="bochs not installed")
 ESCAPE = "\x1d"  # Ctrl-]
@@ -167,3 +168,33 @@ def test_without_hv_cfg_the_built_in_scenario_runs_when_its_guests_are_there():
     run.require(r"vm echo: started on cpu1$")
     run.require(r"vm memcheck: started on cpu2$")
     run.require(r"hv: powering off")
+
+
+@bochs
+def test_shell_driven_with_pexpect_lists_counts_and_restarts():
+    # focus = "shell": typed input starts in the shell; two VMs beside it
+    cfg = ('[hypervisor]\non_all_stopped = "poweroff"\nfocus = "shell"\n'
+           '[vm witness]\ncpus = [1]\nmemory = "16M"\nimage = "memcheck.elf"\ncmdline = "period=50"\n'
+           '[vm hello]\ncpus = [2]\nmemory = "16M"\nimage = "hello.elf"\n')
+    with BochsSerial(config=cfg, cpus=3, timeout=180,
+                     modules=[guest("memcheck.elf"), guest("hello.elf")]) as s:
+        s.expect(r"vmm: console: hypervisor shell \('help' lists the commands\)")
+        s.expect(r"vm hello: exited code=0")
+        s.expect(r"\[witness\] memcheck: round 2 sum")
+        s.send("vms\r")
+        s.expect(r"ID  NAME +STATE +CPUS +MEMORY +EXITS RESTARTS REASON")
+        s.expect(r"\n *0  witness +(running|halted) +1 +16M +\d+ +0 +-")
+        s.expect(r"\n *1  hello +stopped +2 +16M +\d+ +0 +exited code=0")
+        s.send("stats witness\r")
+        s.expect(r"\nexits +(\d+)")
+        assert int(s.match.group(1)) > 0
+        s.expect(r"\nexit\.HLT +(\d+)")  # memcheck sleeps between PIT ticks
+        assert int(s.match.group(1)) > 0
+        s.send("restart witness\r")
+        s.expect(r"VM 'witness' restarted")
+        s.expect(r"vm witness: restarted from the shell")
+        s.expect(r"\[witness\] memcheck: region 0x400000\+0x100000")
+        s.send("vms\r")
+        s.expect(r"\n *0  witness +\S+ +1 +16M +\d+ +1 +restarted from the shell")
+        s.send("poweroff\r")
+        s.expect(r"hv: powering off")

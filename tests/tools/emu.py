@@ -174,6 +174,62 @@ def free_port():
         return s.getsockname()[1]
 
 
+class BochsSerial:
+    """Bochs with COM1 on a TCP socket, driven with pexpect (a context
+    manager): `with BochsSerial(config=..., modules=...) as s: s.expect(...)`.
+    `s` is a pexpect.fdpexpect.fdspawn on the socket; leaving the block
+    stops Bochs. Output is decoded text with CR LF line ends."""
+
+    def __init__(self, cmdline="", cpus=2, megs=256, model="corei7_skylake_x", modules=(), config=None,
+                 timeout=120):
+        self.iso = iso_for(cmdline, modules=modules, config=config)
+        self.cpus, self.megs, self.model, self.timeout = cpus, megs, model, timeout
+
+    def __enter__(self):
+        import socket
+        import pexpect.fdpexpect
+        self.dir = tempfile.TemporaryDirectory()
+        d, port = self.dir.name, free_port()
+        with open(os.path.join(TOOLS, "bochsrc.in")) as f:
+            rc = f.read()
+        for k, v in {"@MEGS@": str(self.megs), "@CPU_MODEL@": self.model, "@CPUS@": str(self.cpus),
+                     "@ISO@": self.iso, "@LOG@": os.path.join(d, "bochs.log")}.items():
+            rc = rc.replace(k, v)
+        rc = re.sub(r"^com1:.*$", f"com1: enabled=1, mode=socket-server, dev=localhost:{port}", rc, flags=re.M)
+        with open(os.path.join(d, "bochsrc"), "w") as f:
+            f.write(rc)
+        with open(os.path.join(d, "cmds"), "w") as f:
+            f.write("c\n")
+        self.proc = subprocess.Popen(["bochs", "-q", "-f", "bochsrc", "-rc", "cmds"], cwd=d,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     stdin=subprocess.DEVNULL)
+        start, self.sock = time.monotonic(), None
+        while self.sock is None and time.monotonic() - start < 30:
+            try:
+                self.sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+            except OSError:
+                time.sleep(0.2)
+        if self.sock is None:
+            self.__exit__(None, None, None)
+            raise RuntimeError("bochs serial socket never came up")
+        self.session = pexpect.fdpexpect.fdspawn(self.sock.fileno(), timeout=self.timeout,
+                                                 encoding="utf-8", codec_errors="replace")
+        return self.session
+
+    def __exit__(self, exc_type, *exc):
+        if getattr(self, "sock", None):
+            self.sock.close()
+        if exc_type is not None:
+            self.proc.kill()  # a failed expect: the VMs would run on
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.dir.cleanup()
+        return False
+
+
 def run_bochs_interactive(script, cmdline="", cpus=2, megs=256, model="corei7_skylake_x",
                           timeout=240, modules=(), config=None):
     """Boots in Bochs with COM1 on a TCP socket (Bochs serves, we connect)
