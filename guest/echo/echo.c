@@ -6,22 +6,13 @@
 #include "check.h"
 #include "guest.h"
 #include "printf.h"
+#include "serial.h"
 #include "trap.h"
 #include "x86.h"
 
 const char guest_name[] = "echo";
 
-#define COM1 0x3F8
-#define UART_RBR 0
-#define UART_IER 1
-#define UART_FCR 2
-#define UART_MCR 4
-#define UART_LSR 5
-#define IER_RDA 0x01
-#define MCR_DTR_RTS_OUT2 0x0B
-#define LSR_DR 0x01
 #define VEC_PIC_BASE 0x20
-#define IRQ_COM1 4
 #define LINE_MAX 80
 
 static volatile char ring[256];
@@ -32,8 +23,8 @@ static void on_com1(uint32_t vector)
 {
 	(void)vector;
 	interrupts++;
-	while (inb(COM1 + UART_LSR) & LSR_DR)
-		ring[head++] = (char)inb(COM1 + UART_RBR);
+	while (inb(COM1_BASE + UART_LSR) & LSR_DR)
+		ring[head++] = (char)inb(COM1_BASE + UART_RBR);
 	outb(0x20, 0x20); /* EOI */
 }
 
@@ -49,15 +40,15 @@ int guest_main(void)
 	char line[LINE_MAX + 1];
 	unsigned n = 0;
 
-	trap_set_irq_handler(VEC_PIC_BASE + IRQ_COM1, on_com1);
+	trap_set_irq_handler(VEC_PIC_BASE + COM1_IRQ, on_com1);
 	outb(0x20, 0x11); outb(0xA0, 0x11);
 	outb(0x21, VEC_PIC_BASE); outb(0xA1, 0x28);
 	outb(0x21, 0x04); outb(0xA1, 0x02);
 	outb(0x21, 0x01); outb(0xA1, 0x01);
-	outb(0x21, (uint8_t)~(1u << IRQ_COM1)); outb(0xA1, 0xFF);
-	outb(COM1 + UART_FCR, 0x01); /* FIFOs on, trigger level 1 */
-	outb(COM1 + UART_MCR, MCR_DTR_RTS_OUT2);
-	outb(COM1 + UART_IER, IER_RDA);
+	outb(0x21, (uint8_t)~(1u << COM1_IRQ)); outb(0xA1, 0xFF);
+	outb(COM1_BASE + UART_FCR, FCR_FIFO_ON);
+	outb(COM1_BASE + UART_MCR, MCR_DTR_RTS_OUT2);
+	outb(COM1_BASE + UART_IER, IER_RDA);
 	printf("echo: ready\n");
 	for (;;) {
 		int c = getc_wait();

@@ -151,29 +151,8 @@ static bool parse_target(uint64_t *out)
 {
 	unsigned int len;
 	const char *s = cmdline_value("target", &len);
-	uint64_t v = 0;
 
-	if (s == NULL)
-		return false;
-	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2, len -= 2;
-	if (len == 0 || len > 16)
-		return false;
-	for (; len; s++, len--) {
-		uint32_t d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (uint32_t)(*s - '0');
-		else if (*s >= 'a' && *s <= 'f')
-			d = (uint32_t)(*s - 'a' + 10);
-		else if (*s >= 'A' && *s <= 'F')
-			d = (uint32_t)(*s - 'A' + 10);
-		else
-			return false;
-		v = v << 4 | d;
-	}
-	*out = v;
-	return true;
+	return s != NULL && parse_hex64(s, len, out);
 }
 
 static int fail(const char *why)

@@ -1,4 +1,5 @@
 #include "cmdline.h"
+#include "div64.h"
 
 #include <stddef.h>
 
@@ -70,9 +71,9 @@ static int digit_value(char c)
 	return 99;
 }
 
-static bool parse_uint(const char *s, unsigned int len, uint32_t base, uint32_t *out)
+static bool parse_u64(const char *s, unsigned int len, uint32_t base, uint64_t max, uint64_t *out)
 {
-	uint32_t v = 0;
+	uint64_t v = 0;
 
 	if (len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		if (base == 10)
@@ -84,12 +85,27 @@ static bool parse_uint(const char *s, unsigned int len, uint32_t base, uint32_t 
 	for (; len; s++, len--) {
 		uint32_t d = (uint32_t)digit_value(*s);
 
-		if (d >= base || v > (UINT32_MAX - d) / base)
+		if (d >= base || v > udiv64(max - d, base, NULL))
 			return false;
 		v = v * base + d;
 	}
 	*out = v;
 	return true;
+}
+
+static bool parse_uint(const char *s, unsigned int len, uint32_t base, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!parse_u64(s, len, base, UINT32_MAX, &v))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+bool parse_hex64(const char *s, unsigned int len, uint64_t *out)
+{
+	return parse_u64(s, len, 16, UINT64_MAX, out);
 }
 
 bool cmdline_uint(const char *key, uint32_t *out)

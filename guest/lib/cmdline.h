@@ -16,5 +16,7 @@ const char *cmdline_value(const char *key, unsigned int *len);
 bool cmdline_uint(const char *key, uint32_t *out);
 /* key=value as hex, with or without 0x (addresses). */
 bool cmdline_hex(const char *key, uint32_t *out);
+/* s[0..len) as hex, with or without 0x, up to 64 bits (parts of values). */
+bool parse_hex64(const char *s, unsigned int len, uint64_t *out);
 
 #endif

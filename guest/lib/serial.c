@@ -5,11 +5,6 @@
 
 #include "x86.h"
 
-#define COM1_BASE 0x3F8
-#define COM2_BASE 0x2F8
-#define UART_THR 0 /* transmit holding register (write) */
-#define UART_LSR 5 /* line status register */
-#define LSR_THRE (1U << 5) /* THR empty: the next byte may be written */
 /* A UART that never reports THRE must not hang the guest: give up
  * waiting after this many polls and write anyway. */
 #define THRE_POLL_LIMIT 100000

@@ -17,6 +17,7 @@
 #include "cmdline.h"
 #include "guest.h"
 #include "printf.h"
+#include "serial.h"
 #include "trap.h"
 #include "x86.h"
 
@@ -38,7 +39,6 @@ const char guest_name[] = "memcheck";
 #define PIC_EOI 0x20
 #define VEC_PIC_BASE 0x20
 #define IRQ_PIT 0
-#define IRQ_COM1 4
 
 /* 8254 channel 0 as a rate generator. Its 16-bit count reaches 54 ms at
  * most, so a round is several ticks: by default ten of 50 ms (count 59659,
@@ -54,16 +54,6 @@ const char guest_name[] = "memcheck";
 #define MAX_PERIOD_MS 3600000U
 
 /* 16550A */
-#define COM1 0x3F8
-#define UART_RBR 0
-#define UART_IER 1
-#define UART_FCR 2
-#define UART_MCR 4
-#define UART_LSR 5
-#define IER_RDA 0x01
-#define FCR_FIFO_ON 0x01
-#define MCR_DTR_RTS_OUT2 0x0B /* OUT2 gates the IRQ line on a PC */
-#define LSR_DR 0x01
 #define LINE_MAX 80
 
 extern char _end[]; /* guest.ld: first byte after the image and its bss */
@@ -87,8 +77,8 @@ static void on_pit(uint32_t vector)
 static void on_com1(uint32_t vector)
 {
 	(void)vector;
-	while (inb(COM1 + UART_LSR) & LSR_DR)
-		ring[ring_head++] = (char)inb(COM1 + UART_RBR);
+	while (inb(COM1_BASE + UART_LSR) & LSR_DR)
+		ring[ring_head++] = (char)inb(COM1_BASE + UART_RBR);
 	outb(PIC1_CMD, PIC_EOI);
 }
 
@@ -104,19 +94,19 @@ static void devices_init(void)
 	uint16_t count = (uint16_t)(PIT_HZ * tick_ms / 1000U);
 
 	trap_set_irq_handler(VEC_PIC_BASE + IRQ_PIT, on_pit);
-	trap_set_irq_handler(VEC_PIC_BASE + IRQ_COM1, on_com1);
+	trap_set_irq_handler(VEC_PIC_BASE + COM1_IRQ, on_com1);
 	outb(PIC1_CMD, 0x11); outb(PIC2_CMD, 0x11);         /* ICW1: edge, cascade, ICW4 */
 	outb(PIC1_DATA, VEC_PIC_BASE); outb(PIC2_DATA, 0x28); /* ICW2: vector bases */
 	outb(PIC1_DATA, 0x04); outb(PIC2_DATA, 0x02);       /* ICW3: slave on IR2 */
 	outb(PIC1_DATA, 0x01); outb(PIC2_DATA, 0x01);       /* ICW4: 8086 mode */
-	outb(PIC1_DATA, (uint8_t)~((1U << IRQ_PIT) | (1U << IRQ_COM1)));
+	outb(PIC1_DATA, (uint8_t)~((1U << IRQ_PIT) | (1U << COM1_IRQ)));
 	outb(PIC2_DATA, 0xFF);
 	outb(PIT_MODE, PIT_CH0_LOHI_MODE2);
 	outb(PIT_CH0, count & 0xFF);
 	outb(PIT_CH0, count >> 8);
-	outb(COM1 + UART_FCR, FCR_FIFO_ON);
-	outb(COM1 + UART_MCR, MCR_DTR_RTS_OUT2);
-	outb(COM1 + UART_IER, IER_RDA);
+	outb(COM1_BASE + UART_FCR, FCR_FIFO_ON);
+	outb(COM1_BASE + UART_MCR, MCR_DTR_RTS_OUT2);
+	outb(COM1_BASE + UART_IER, IER_RDA);
 }
 
 /* The pattern: a xorshift32 stream from the seed, each word also mixed
@@ -188,31 +178,14 @@ static void report_first_difference(const struct region *r, uint32_t seed)
 		       first_val, first_want);
 }
 
-/* "0x400000" or "400000": hex digits up to `end`. */
+/* "0x400000" or "400000": hex digits up to `end`, at most 32 bits. */
 static bool parse_hex(const char *s, const char *end, uint32_t *out)
 {
-	uint32_t v = 0;
+	uint64_t v;
 
-	if (end - s > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	if (s == end)
+	if (!parse_hex64(s, (unsigned int)(end - s), &v) || v > UINT32_MAX)
 		return false;
-	for (; s < end; s++) {
-		uint32_t d;
-
-		if (*s >= '0' && *s <= '9')
-			d = (uint32_t)(*s - '0');
-		else if (*s >= 'a' && *s <= 'f')
-			d = (uint32_t)(*s - 'a' + 10);
-		else if (*s >= 'A' && *s <= 'F')
-			d = (uint32_t)(*s - 'A' + 10);
-		else
-			return false;
-		if (v > 0x0FFFFFFFU)
-			return false;
-		v = v << 4 | d;
-	}
-	*out = v;
+	*out = (uint32_t)v;
 	return true;
 }
 
