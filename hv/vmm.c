@@ -316,11 +316,6 @@ static const struct boot_module *find_module(const struct boot_info *bi, const c
 	return NULL;
 }
 
-static void board_console(struct vm *vm, uint8_t byte)
-{
-	vmm_console_byte(vm, byte);
-}
-
 /* Every vCPU leaves the guest and resets in its own thread (restart_vcpu):
  * a guest reset, on_stop = "restart", the shell's `restart`. */
 static void request_reset(struct vm *vm, const char *fmt, ...)
@@ -352,7 +347,7 @@ static void on_poweroff_request(struct vm *vm)
 		vcpu_kick(vm->vcpus[i], VCPU_REQ_STOP);
 }
 
-static const struct board_ops board_ops = {board_console, on_reset_request, on_poweroff_request};
+static const struct board_ops board_ops = {vmm_console_byte, on_reset_request, on_poweroff_request};
 
 static int guest_write(void *ctx, uint64_t gpa, const void *src, size_t len)
 {
@@ -764,9 +759,8 @@ int vmm_vm_start(struct vm *vm, char *msg, size_t msglen)
 	m->failure_streak = 0;
 	m->last_failure_tsc = 0;
 	hv_snprintf(m->reset_msg, sizeof(m->reset_msg), "started from the shell");
+	/* the reset drops the stop request the last stop left behind */
 	__atomic_store_n(&m->reset_pending, (1U << vm->vcpu_count) - 1, __ATOMIC_RELEASE);
-	for (uint32_t i = 0; i < vm->vcpu_count; i++)
-		__atomic_and_fetch(&vm->vcpus[i]->requests, ~VCPU_REQ_STOP, __ATOMIC_SEQ_CST);
 	__atomic_add_fetch(&vms_running, 1, __ATOMIC_ACQ_REL);
 	__atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
 	launch(vm);
@@ -790,14 +784,6 @@ int vmm_vm_restart(struct vm *vm, char *msg, size_t msglen)
 	vmm_of(vm)->restart_at_tsc = 0;
 	request_reset(vm, "restarted from the shell");
 	return 0;
-}
-
-static struct vm *find_vm(const char *name)
-{
-	for (uint32_t i = 0; i < vm_count; i++)
-		if (!strcmp(vms[i]->name, name))
-			return vms[i];
-	return NULL;
 }
 
 int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi, bool console_given)
@@ -831,11 +817,11 @@ int vmm_start(const struct boot_info *bi, const struct acpi_info *acpi, bool con
 	vms_running = vm_count;
 	for (uint32_t i = 0; i < vm_count; i++)
 		vms[i]->state = VM_RUNNING;
-	struct vm *focus = vm_count ? vms[0] : NULL;
+	struct vm *focus = vm_count ? vms[0] : NULL, *named = vm_find(config.focus);
 	if (!strcmp(config.focus, CONFIG_FOCUS_SHELL))
 		focus = NULL;
-	else if (config.focus[0] && find_vm(config.focus))
-		focus = find_vm(config.focus);
+	else if (named && named->state == VM_RUNNING) /* not one that failed to set up */
+		focus = named;
 	if (focus && vmm_of(focus)->cfg->uart == VM_UART_NONE)
 		focus = NULL;
 	vmm_console_init(focus);
