@@ -333,11 +333,19 @@ static int vmx_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
 	return vmx_msr_write(v, msr, val);
 }
 
+/* What the guest would see now: values set since the last exit (a reset,
+ * emulation) are still in v->regs/v->sregs, not yet in the VMCS; reading
+ * the VMCS over them would lose them. */
 static void vmx_vcpu_snapshot(struct vcpu *v)
 {
-	vmx_cache_regs(v);
+	bool current = to_vmx(v)->loaded_cpu == (int)this_cpu_index();
+	if (current && !v->regs_dirty)
+		vmx_cache_regs(v);
 	v->snap.regs = v->regs;
-	vmcs_read_guest_sregs(v, &v->snap.sregs);
+	if (current && !v->sregs_dirty)
+		vmcs_read_guest_sregs(v, &v->snap.sregs);
+	else
+		v->snap.sregs = v->sregs;
 }
 
 static void vmx_vcpu_dump(struct vcpu *v)
