@@ -414,6 +414,12 @@ int vmx_handle_ept_violation(struct vcpu *v)
 	 * are mapped whole, and always readable. */
 	if (unlikely(qual & EPT_QUAL_RIGHTS))
 		return slot_violation(v, qual, gpa, gla_of(qual));
+	/* Only the instruction's own data access can be emulated: not an
+	 * instruction fetch from there, nor the guest's page walk reading a
+	 * paging-structure entry there (SDM 3C 28.2.3.2, table 28-7 bits 2,
+	 * 7 and 8); emulating the MOV at that address would hit a device. */
+	if (unlikely((qual & EPT_QUAL_FETCH) || (qual & (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_ACCESS)) == EPT_QUAL_GLA_VALID))
+		return report_unmapped(v, gpa, false);
 	/* emulate_mmio(), with the linear address read only if needed. */
 	struct insn_cache_key k;
 	fetch_key(v, &k);

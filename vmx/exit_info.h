@@ -245,7 +245,10 @@ struct vmx_ept_violation {
 /* The same bits as masks, for the MMIO exit's short path. */
 #define EPT_QUAL_WRITE (1ULL << 1)
 #define EPT_QUAL_RIGHTS (7ULL << 3) /* bits 5:3 all clear: the address is not mapped */
+#define EPT_QUAL_FETCH (1ULL << 2)
 #define EPT_QUAL_GLA_VALID (1ULL << 7)
+#define EPT_QUAL_GLA_ACCESS (1ULL << 8) /* with bit 7: the access was to the linear address,
+					  * not to a paging-structure entry */
 
 /* Table 28-7, bit by bit. */
 static inline struct vmx_ept_violation vmx_decode_ept_violation(uint64_t qual)
