@@ -140,7 +140,8 @@ void memslots_apply(struct memslots *ms, const struct memory_region *r, enum mem
 	case MEMSLOT_UNCHANGED:
 		return;
 	}
-	ms->generation++;
+	/* after the slot stores: a vCPU that sees the new number sees them */
+	__atomic_store_n(&ms->generation, ms->generation + 1, __ATOMIC_RELEASE);
 }
 
 const struct memslot *memslot_find(const struct memslots *ms, uint64_t gpa)

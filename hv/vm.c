@@ -117,10 +117,10 @@ int vm_set_memory_region(struct vm *vm, const struct memory_region *r)
 	if (err) {
 		/* Put the slots and the second-level tables back as they were. */
 		g_arch->memslot_changed(vm, new, old.used ? &old : NULL);
-		uint32_t generation = vm->slots.generation;
+		/* A vCPU may have translated through the failed change: the
+		 * restored slots carry a number never seen before. */
+		before.generation = vm->slots.generation + 1;
 		vm->slots = before;
-		/* A vCPU may have translated through the failed change. */
-		vm->slots.generation = generation + 1;
 		kfree(bitmap);
 		goto out;
 	}
