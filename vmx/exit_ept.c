@@ -403,30 +403,46 @@ static __attribute__((noinline)) int slot_violation(struct vcpu *v, uint64_t qua
 	return vmx_stop_with_report(v, INTERNAL_BAD_STATE, "EPT violation inside a memory slot");
 }
 
-int vmx_handle_ept_violation(struct vcpu *v)
+/* emulate_mmio(), with the linear address read only if needed. */
+static inline __attribute__((always_inline)) int mmio_exit(struct vcpu *v, uint64_t qual, uint64_t gpa)
 {
-	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
-	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
-
-	vmx_check_idt_vectoring(v);
-	/* Mapped (some of the translation's rights set): a slot's protection.
-	 * Else no slot backs the address: MMIO, with no slot search. Slots
-	 * are mapped whole, and always readable. */
-	if (unlikely(qual & EPT_QUAL_RIGHTS))
-		return slot_violation(v, qual, gpa, gla_of(qual));
-	/* Only the instruction's own data access can be emulated: not an
-	 * instruction fetch from there, nor the guest's page walk reading a
-	 * paging-structure entry there (SDM 3C 28.2.3.2, table 28-7 bits 2,
-	 * 7 and 8); emulating the MOV at that address would hit a device. */
-	if (unlikely((qual & EPT_QUAL_FETCH) || (qual & (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_ACCESS)) == EPT_QUAL_GLA_VALID))
-		return report_unmapped(v, gpa, false);
-	/* emulate_mmio(), with the linear address read only if needed. */
 	struct insn_cache_key k;
 	fetch_key(v, &k);
 	const struct insn *in = insn_cache_lookup(&to_vmx(v)->insn_cache, &k);
 	if (likely(in) && mmio_mov_in_core(v, in, gpa))
 		return 1;
 	return emulate_slow(v, in, &k, gpa, gla_of(qual), qual & EPT_QUAL_WRITE);
+}
+
+/* Everything but a data access to an unmapped address through a linear
+ * address (table 28-7): a slot's protection (some rights set: slots are
+ * mapped whole, and always readable); an instruction fetch from no
+ * memory, or the guest's page walk reading an entry where there is no
+ * memory (bit 7 without bit 8), which no MOV emulation can stand for; or
+ * an access with no linear address, emulated as MMIO. */
+static __attribute__((noinline)) int unusual_violation(struct vcpu *v, uint64_t qual, uint64_t gpa)
+{
+	if (qual & EPT_QUAL_RIGHTS)
+		return slot_violation(v, qual, gpa, gla_of(qual));
+	if ((qual & EPT_QUAL_FETCH) || (qual & EPT_QUAL_GLA_VALID))
+		return report_unmapped(v, gpa, false);
+	return mmio_exit(v, qual, gpa);
+}
+
+#define EPT_QUAL_SHAPE (EPT_QUAL_RIGHTS | EPT_QUAL_FETCH | EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_ACCESS)
+#define EPT_QUAL_MMIO_DATA (EPT_QUAL_GLA_VALID | EPT_QUAL_GLA_ACCESS)
+
+int vmx_handle_ept_violation(struct vcpu *v)
+{
+	uint64_t qual = vmread(VMCS_EXIT_QUALIFICATION);
+	uint64_t gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+
+	vmx_check_idt_vectoring(v);
+	/* The common case, one test: the instruction's data access to an
+	 * address no slot maps (MMIO, with no slot search). */
+	if (unlikely((qual & EPT_QUAL_SHAPE) != EPT_QUAL_MMIO_DATA))
+		return unusual_violation(v, qual, gpa);
+	return mmio_exit(v, qual, gpa);
 }
 
 int vmx_complete_pending(struct vcpu *v)
